@@ -1,0 +1,119 @@
+"""The Python API: train, reload a run and sample in a few lines.
+
+    run = ganforge.train("dcgan", data="mnist", steps=500, out="runs/demo")
+    images = run.sample(64)                  # (64, 1, 28, 28) in [-1, 1]
+    run.save_grid(images, "grid.png")
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import TrainConfig, normalise_keys
+from ganforge.errors import RunError
+from ganforge.presets import preset_values
+from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.run import RunDir
+from ganforge.variants import Variant, build_variant
+from ganforge.viz import save_grid
+
+
+class Run:
+    """A trained (or partly trained) run, reloaded from its folder for sampling."""
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        self.dir = RunDir.open(path)
+        self.config: TrainConfig = self.dir.config()
+        self.spec = self.dir.spec()
+        with torch.random.fork_rng(devices=[]):  # building nets must not disturb the caller's RNG
+            self.variant: Variant = build_variant(self.config, self.spec)
+        self.generator: nn.Module = self._load_generator()
+        self.variant.to(device).eval()
+        self.generator.to(device).eval()
+
+    def _load_generator(self) -> nn.Module:
+        """Final weights when training finished, else the last checkpoint (EMA copy if any)."""
+        if self.dir.generator_weights.is_file():
+            from safetensors.torch import load_file
+
+            state = load_file(str(self.dir.generator_weights))
+            self.variant.generator.load_state_dict(state)
+            if self.dir.checkpoint.is_file():
+                self._load_checkpoint(generator_too=False)
+            return self.variant.generator
+        if not self.dir.checkpoint.is_file():
+            raise RunError(f"run '{self.dir.root}' has no weights yet (no generator.safetensors "
+                           "or checkpoint); train it first")
+        return self._load_checkpoint(generator_too=True)
+
+    def _load_checkpoint(self, generator_too: bool) -> nn.Module:
+        ckpt = load_checkpoint(self.dir.checkpoint)
+        gen_state = self.variant.generator.state_dict()
+        self.variant.load_state_dict(ckpt["variant"])
+        if not generator_too:
+            self.variant.generator.load_state_dict(gen_state)
+        elif ckpt.get("ema") is not None:
+            self.variant.generator.load_state_dict(ckpt["ema"])
+        return self.variant.generator
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    @torch.no_grad()
+    def generate(self, inputs: dict[str, Tensor]) -> Tensor:
+        """Samples for explicit generator inputs (see `Variant.noise`)."""
+        return self.variant.generate({k: v.to(self.device) for k, v in inputs.items()},
+                                     self.generator).cpu()
+
+    def sample(self, n: int = 64, seed: int = 0) -> Tensor:
+        """`n` samples from fresh noise drawn with `seed`; images are in [-1, 1]."""
+        return self.generate(self.variant.noise(n, torch.Generator().manual_seed(seed)))
+
+    def interpolate(self, rows: int = 8, steps: int = 8, seed: int = 0) -> Tensor:
+        """A latent walk: `rows` spherical interpolations between random z pairs, `steps` each."""
+        gen = torch.Generator().manual_seed(seed)
+        ends = [self.variant.noise(rows, gen) for _ in range(2)]
+        t = torch.linspace(0, 1, steps)
+        z = torch.stack([slerp(ends[0]["z"].cpu(), ends[1]["z"].cpu(), float(ti)) for ti in t], 1)
+        inputs = {k: v.cpu().repeat_interleave(steps, 0) for k, v in ends[0].items()}
+        inputs["z"] = z.reshape(rows * steps, -1)
+        return self.generate(inputs)
+
+    @staticmethod
+    def save_grid(images: Tensor, path: str | Path, nrow: int | None = None) -> Path:
+        """Write images as one PNG grid."""
+        return save_grid(images, Path(path), nrow=nrow or max(1, int(math.sqrt(len(images)))))
+
+
+def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
+    """Spherical interpolation, row-wise (White 2016, 'Sampling generative networks')."""
+    an, bn = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
+    omega = torch.acos((an * bn).sum(1).clamp(-1 + 1e-7, 1 - 1e-7)).unsqueeze(1)
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+
+
+def load_run(path: str | Path, device: str = "cpu") -> Run:
+    """Reload a run folder written by `ganforge train`."""
+    return Run(path, device)
+
+
+def make_config(model: str, **options: Any) -> TrainConfig:
+    """A config from a preset plus options named like the CLI flags (`batch_size=32`)."""
+    values = preset_values(model)
+    values.update(normalise_keys(options, "train()"))
+    return TrainConfig(**values)
+
+
+def train(model: str = "dcgan", *, quiet: bool = False, **options: Any) -> Run:
+    """Train `model` (a preset name) with options named like the CLI flags; returns the run."""
+    from ganforge.train.session import start
+
+    result = start(make_config(model, **options), quiet=quiet)
+    return Run(result.run.root)

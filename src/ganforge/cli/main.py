@@ -1,0 +1,42 @@
+"""Entry point of the `ganforge` console script."""
+
+from __future__ import annotations
+
+import sys
+
+from ganforge.cli import list_cmd, sample_cmd, train_cmd
+from ganforge.cli.parser import OneLineParser
+from ganforge.errors import GanforgeError
+
+
+def build_parser() -> OneLineParser:
+    """The top-level parser with every subcommand."""
+    parser = OneLineParser(prog="ganforge", description="Train, sample, evaluate and explain GANs.")
+    from ganforge import __version__
+
+    parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for module in (train_cmd, sample_cmd, list_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; user errors print one line and exit with status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except GanforgeError as exc:
+        print(f"ganforge: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ganforge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

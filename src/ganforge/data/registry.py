@@ -1,0 +1,136 @@
+"""Dataset names, descriptions and the one `load_dataset` entry point."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganforge.data import idx
+from ganforge.data.dataset import InMemoryDataset
+from ganforge.data.folder import load_folder
+from ganforge.data.stacked import NUM_MODES, stack_digits
+from ganforge.data.toy import TOY_SETS, make_toy
+from ganforge.errors import ConfigError, choices_error
+
+FOLDER_PREFIX = "folder:"
+CHUNK_BYTES = 1 << 26  # float32 working memory per resize / conversion chunk
+LUMA_601 = (0.299, 0.587, 0.114)
+TEST_STREAM = 1  # toy sets: the test split is an independent draw with the same seed
+
+_IMAGE_SETS = {
+    "mnist": "MNIST digits, 60k train / 10k test, 28x28 gray, 10 classes (shipped)",
+    "fashion-mnist": "Fashion-MNIST clothing, 60k / 10k, 28x28 gray, 10 classes "
+    "(--data-dir, $GANFORGE_DATA or download)",
+    "stacked-mnist": "three random MNIST digits as R, G, B channels, 28x28, 1000 modes",
+}
+_FOLDER_DESC = "every image under PATH (recursive), resized and centre-cropped to --image-size "
+_FOLDER_DESC += "(default 64), RGB or --channels 1"
+
+
+def describe_datasets() -> list[tuple[str, str]]:
+    """(name, one-line description) of every dataset, for `ganforge list`."""
+    toys = [(name, desc) for name, (_, desc) in TOY_SETS.items()]
+    return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC)]
+
+
+def dataset_names() -> list[str]:
+    """Every dataset name accepted by `load_dataset` (`folder:PATH` stands for any folder)."""
+    return [name for name, _ in describe_datasets()]
+
+
+def _check_split(name: str, split: str, valid: tuple[str, ...]) -> None:
+    """One-line error for a split the dataset does not have."""
+    if split not in valid:
+        raise ConfigError(f"unknown split '{split}' for {name}; valid splits: {', '.join(valid)}")
+
+
+def resize_images(images: Tensor, size: int) -> Tensor:
+    """Resize uint8 (N, C, H, W) images to `size` x `size` (bilinear, antialiased), in chunks."""
+    n, c, h, w = images.shape
+    if (h, w) == (size, size):
+        return images
+    out = torch.empty((n, c, size, size), dtype=torch.uint8)
+    step = max(1, CHUNK_BYTES // (4 * c * max(h * w, size * size)))
+    for i in range(0, n, step):
+        x = images[i : i + step].float()
+        y = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+        out[i : i + step] = y.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def convert_channels(images: Tensor, channels: int) -> Tensor:
+    """Convert uint8 images between 1 and 3 channels (gray repeats; RGB uses ITU-R 601 luma)."""
+    c = images.shape[1]
+    if c == channels:
+        return images
+    if c == 1 and channels == 3:
+        return images.expand(-1, 3, -1, -1).contiguous()
+    if c != 3 or channels != 1:
+        raise ConfigError(f"cannot convert {c}-channel images to {channels} channels")
+    weights = torch.tensor(LUMA_601).view(1, 3, 1, 1)
+    out = torch.empty((images.shape[0], 1, *images.shape[2:]), dtype=torch.uint8)
+    step = max(1, CHUNK_BYTES // (4 * images[0].numel()))
+    for i in range(0, len(images), step):
+        gray = (images[i : i + step].float() * weights).sum(1, keepdim=True)
+        out[i : i + step] = gray.round_().clamp_(0, 255).to(torch.uint8)
+    return out
+
+
+def _check_image_options(image_size: int | None, channels: int | None) -> None:
+    """One-line errors for an invalid --image-size or --channels."""
+    if image_size is not None and int(image_size) <= 0:
+        raise ConfigError(f"image size must be positive, got {image_size}; use --image-size 32")
+    if channels is not None and channels not in (1, 3):
+        raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+
+
+def _shape_images(images: Tensor, image_size: int | None, channels: int | None) -> Tensor:
+    """Apply the load-time resize and channel conversion (gray first when reducing)."""
+    if channels == 1:
+        images = convert_channels(images, 1)
+    if image_size is not None:
+        images = resize_images(images, int(image_size))
+    if channels == 3:
+        images = convert_channels(images, 3)
+    return images
+
+
+def _load_idx_set(key: str, split: str, data_dir: str | None, seed: int) -> InMemoryDataset:
+    """MNIST, Fashion-MNIST or Stacked MNIST at native size."""
+    _check_split(key, split, idx.SPLITS)
+    source = "mnist" if key == "stacked-mnist" else key
+    images, labels = idx.load_idx(source, split, data_dir)
+    if key == "stacked-mnist":
+        images, labels = stack_digits(images, labels, seed=seed)
+        return InMemoryDataset(key, images, labels, num_classes=NUM_MODES)
+    return InMemoryDataset(key, images, labels, num_classes=idx.NUM_CLASSES)
+
+
+def load_dataset(
+    name: str,
+    *,
+    split: str = "train",
+    data_dir: str | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    seed: int = 0,
+) -> InMemoryDataset:
+    """Load a dataset by name; image options are ignored for point sets."""
+    if name.startswith(FOLDER_PREFIX):
+        path = name[len(FOLDER_PREFIX) :]
+        if not path:
+            raise ConfigError("folder: needs a path, e.g. folder:~/pictures/cats")
+        _check_split(name, split, ("train",))
+        return load_folder(path, image_size, channels, name=name)
+    key = name.strip().lower().replace("_", "-")
+    if key in TOY_SETS:
+        _check_split(key, split, idx.SPLITS)
+        data = make_toy(key, seed=seed, stream=0 if split == "train" else TEST_STREAM)
+        return InMemoryDataset(key, data, kind="points")
+    if key in _IMAGE_SETS:
+        _check_image_options(image_size, channels)
+        ds = _load_idx_set(key, split, data_dir, seed)
+        ds.data = _shape_images(ds.data, image_size, channels)
+        return ds
+    raise choices_error("dataset", name, dataset_names())

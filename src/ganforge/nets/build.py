@@ -1,0 +1,49 @@
+"""Choosing and building networks from the config: one place that maps --arch to classes."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ganforge.config import TrainConfig
+from ganforge.errors import ConfigError
+from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganforge.nets.init import dcgan_init
+from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganforge.variants.base import DataSpec
+
+
+def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
+    """`auto` means conv nets for images and MLPs for points."""
+    if cfg.arch == "auto":
+        return "dcgan" if spec.kind == "image" else "mlp"
+    if cfg.arch == "dcgan" and spec.kind != "image":
+        raise ConfigError(f"--arch dcgan needs image data, but '{cfg.data}' is points; use --arch mlp")
+    return cfg.arch
+
+
+def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.Module:
+    """G for the data's shape; `in_extra` widens its input (labels, codes)."""
+    if resolve_arch(cfg, spec) == "dcgan":
+        c, h, _ = spec.shape
+        net: nn.Module = DCGANGenerator(cfg.latent_dim, c, h, cfg.width, in_extra)
+    else:
+        h = cfg.hidden
+        images = spec.kind == "image"
+        net = MLPGenerator(cfg.latent_dim, spec.shape, (h, 2 * h, 4 * h), images, images, in_extra)
+    dcgan_init(net)
+    return net
+
+
+def build_discriminator(
+    cfg: TrainConfig, spec: DataSpec, in_extra: int = 0, out_dim: int = 1
+) -> MLPDiscriminator | DCGANDiscriminator:
+    """D for the data's shape; `in_extra` adds input channels/features (labels)."""
+    net: MLPDiscriminator | DCGANDiscriminator
+    if resolve_arch(cfg, spec) == "dcgan":
+        c, h, _ = spec.shape
+        net = DCGANDiscriminator(c, h, cfg.width, cfg.d_norm, in_extra, out_dim)
+    else:
+        h = cfg.hidden
+        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim)
+    dcgan_init(net)
+    return net

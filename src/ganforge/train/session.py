@@ -1,0 +1,105 @@
+"""Starting and resuming runs: data, device, variant, run folder, trainer."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.config import TrainConfig, validate
+from ganforge.data import InMemoryDataset, load_dataset
+from ganforge.errors import ConfigError
+from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.rng import seed_everything
+from ganforge.train.run import RunDir
+from ganforge.train.trainer import Trainer, TrainResult
+from ganforge.variants import build_variant
+from ganforge.variants.base import DataSpec
+
+#: Options that may change when a run is resumed; everything else defines the run.
+RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "device", "sample_every",
+                    "checkpoint_every", "monitor_every", "data_dir")
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` picks cuda, then mps, then cpu; an unavailable device is a one-line error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA GPU is visible to this torch build; "
+                          "use --device cpu or auto")
+    if name == "mps" and not (getattr(torch.backends, "mps", None)
+                              and torch.backends.mps.is_available()):
+        raise ConfigError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def load_data(cfg: TrainConfig, split: str = "train") -> InMemoryDataset:
+    """The training data as the config asks for it."""
+    return load_dataset(cfg.data, split=split, data_dir=cfg.data_dir, image_size=cfg.image_size,
+                        channels=cfg.channels, seed=cfg.seed)
+
+
+def spec_of(data: InMemoryDataset) -> DataSpec:
+    """The data facts a variant is built from."""
+    return DataSpec(data.kind, tuple(data.sample_shape), data.num_classes)
+
+
+def _meta(cfg: TrainConfig, data: InMemoryDataset, device: torch.device) -> dict[str, Any]:
+    from ganforge import __version__
+
+    return {"ganforge_version": __version__, "torch_version": torch.__version__,
+            "created": datetime.datetime.now().isoformat(timespec="seconds"),
+            "machine": platform.platform(), "device": str(device), "n_train": len(data),
+            "skipped_files": data.skipped}
+
+
+def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
+    """Train a new run described by `cfg`."""
+    validate(cfg)
+    device = resolve_device(cfg.device)
+    data = load_data(cfg)
+    seed_everything(cfg.seed)
+    variant = build_variant(cfg, spec_of(data)).to(device)
+    out = Path(cfg.out) if cfg.out else RunDir.default_path(cfg)
+    run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
+                        _meta(cfg, data, device))
+    if not quiet:
+        print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
+              f"{device})", flush=True)
+    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
+    return trainer.fit()
+
+
+def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: bool = False
+           ) -> TrainResult:
+    """Continue a run from its last checkpoint; only `RESUME_OVERRIDES` may change."""
+    run = RunDir.open(path)
+    cfg = run.config()
+    bad = sorted(set(overrides or {}) - set(RESUME_OVERRIDES))
+    if bad:
+        flags = ", ".join("--" + b.replace("_", "-") for b in bad)
+        raise ConfigError(f"cannot change {flags} when resuming; start a new run with --out")
+    cfg = validate(dataclasses.replace(cfg, **(overrides or {})))
+    if overrides and ("steps" in overrides or "epochs" in overrides):
+        cfg = dataclasses.replace(cfg, **{k: overrides.get(k) for k in ("steps", "epochs")})
+    state = load_checkpoint(run.checkpoint)
+    device = resolve_device(cfg.device)
+    data = load_data(cfg)
+    seed_everything(cfg.seed)
+    variant = build_variant(cfg, run.spec()).to(device)
+    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
+    trainer.load_state_dict(state)
+    run.truncate_log(trainer.step)
+    cfg.save(run.config_path) if overrides else None
+    if not quiet:
+        print(f"Resuming {run.root} at step {trainer.step} of {trainer.total}", flush=True)
+    return trainer.fit()

@@ -1,0 +1,93 @@
+"""The variant interface: a variant owns its networks and how they interact; the trainer owns
+the loop (optimisers, backward, n_critic, EMA, checkpoints).
+
+A training step is two phases. In phase "D" the trainer calls `discriminator_loss(batch)`,
+back-propagates `terms["loss"]` and steps the optimiser over `param_groups()["D"]`, then calls
+`after_discriminator_step()`. Every `n_critic` steps, phase "G" does the same with
+`generator_loss(batch)` and `param_groups()["G"]`. Everything else in the returned dicts is
+logged. A variant with two generators (CycleGAN) puts both in group "G"; one with an extra head
+(InfoGAN's Q) adds it to the group(s) that should learn it; one that needs labels reads
+`batch.y`. The trainer never looks at which variant it runs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.data.batch import Batch
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a variant needs to know of the data to build its networks."""
+
+    kind: str  # "image" or "points"
+    shape: tuple[int, ...]  # (C, H, W) or (D,)
+    num_classes: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-friendly form, saved in the run folder."""
+        return {"kind": self.kind, "shape": list(self.shape), "num_classes": self.num_classes}
+
+    @staticmethod
+    def from_dict(d: dict[str, object]) -> DataSpec:
+        """Inverse of `to_dict`."""
+        shape = tuple(int(v) for v in d["shape"])  # type: ignore[attr-defined]
+        num_classes = d.get("num_classes")
+        return DataSpec(str(d["kind"]), shape, int(num_classes) if num_classes else None)  # type: ignore[call-overload]
+
+
+Terms = dict[str, Tensor]
+
+
+class Variant(nn.Module, ABC):
+    """Base class of every GAN variant."""
+
+    #: The module whose weights are exported as the generator (and averaged by --ema).
+    generator: nn.Module
+    #: True when sigmoid(D's output) is a probability (drives the failure monitor's D-wins rule).
+    probabilistic: bool = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = 0  # set by the trainer before each step, for schedules (instance noise, …)
+
+    @abstractmethod
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters each phase's optimiser updates: keys "D" and "G"."""
+
+    @abstractmethod
+    def discriminator_loss(self, batch: Batch) -> Terms:
+        """Phase D: a dict with the total under "loss" and any named terms to log."""
+
+    @abstractmethod
+    def generator_loss(self, batch: Batch) -> Terms:
+        """Phase G: a dict with the total under "loss" and any named terms to log."""
+
+    def after_discriminator_step(self) -> None:
+        """Hook after D's optimiser step (e.g. WGAN weight clipping)."""
+
+    @abstractmethod
+    def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
+        """Random generator inputs for `n` samples (z, and labels/codes where the variant has them)."""
+
+    @abstractmethod
+    def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
+        """Samples from the generator inputs; `net` replaces `self.generator` (e.g. the EMA copy)."""
+
+    def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
+        """Fixed inputs for the sample grids (conditional variants order them by class)."""
+        return self.noise(n, gen)
+
+    def critic(self, x: Tensor) -> Tensor:
+        """D's opinion of `x` for pictures: a probability when `probabilistic`, else raw scores."""
+        raise NotImplementedError(f"{type(self).__name__} does not expose a critic")
+
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live."""
+        return next(self.parameters()).device

@@ -1,0 +1,65 @@
+"""The unconditional game: vanilla GAN, DCGAN, WGAN, WGAN-GP, LSGAN and hinge are this one
+variant with another loss, penalty, optimiser and n_critic (see presets.py)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import TrainConfig
+from ganforge.data.batch import Batch
+from ganforge.losses import clip_weights, gradient_penalty, make_loss
+from ganforge.nets.build import build_discriminator, build_generator
+from ganforge.variants.base import DataSpec, Terms, Variant
+
+
+class Unconditional(Variant):
+    """G(z) against D(x): Goodfellow et al. (2014) Algorithm 1 with a pluggable loss."""
+
+    def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
+        super().__init__()
+        self.latent_dim = cfg.latent_dim
+        self.generator = build_generator(cfg, spec)
+        self.discriminator = build_discriminator(cfg, spec)
+        self.adv = make_loss(cfg.loss)
+        self.probabilistic = self.adv.probabilistic
+        self.clip = cfg.clip
+        self.gp_weight = cfg.gp_weight
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        return {"D": list(self.discriminator.parameters()), "G": list(self.generator.parameters())}
+
+    def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
+        z = torch.randn(n, self.latent_dim, generator=gen, device="cpu" if gen else self.device)
+        return {"z": z.to(self.device)}
+
+    def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
+        return (net or self.generator)(inputs["z"])
+
+    def discriminator_loss(self, batch: Batch) -> Terms:
+        with torch.no_grad():
+            fake = self.generate(self.noise(batch.size))
+        real_out, fake_out = self.discriminator(batch.x), self.discriminator(fake)
+        adv = self.adv.d_loss(real_out, fake_out)
+        terms: Terms = {"loss": adv, "adv": adv.detach()}
+        if self.gp_weight > 0:
+            gp = gradient_penalty(self.discriminator, batch.x, fake)
+            terms["gp"] = gp.detach()
+            terms["loss"] = adv + self.gp_weight * gp
+        terms["d_real"] = torch.tensor(self.adv.d_prob(real_out))
+        terms["d_fake"] = torch.tensor(self.adv.d_prob(fake_out))
+        return terms
+
+    def generator_loss(self, batch: Batch) -> Terms:
+        fake = self.generate(self.noise(batch.size))
+        loss = self.adv.g_loss(self.discriminator(fake))
+        return {"loss": loss}
+
+    def after_discriminator_step(self) -> None:
+        if self.clip > 0:
+            clip_weights(self.discriminator, self.clip)
+
+    @torch.no_grad()
+    def critic(self, x: Tensor) -> Tensor:
+        out = self.discriminator(x)
+        return torch.sigmoid(out) if self.probabilistic else out
