@@ -3,6 +3,11 @@
     run = ganforge.train("dcgan", data="mnist", steps=500, out="runs/demo")
     images = run.sample(64)                  # (64, 1, 28, 28) in [-1, 1]
     run.save_grid(images, "grid.png")
+
+    run = ganforge.load_run("runs/cgan")     # conditional runs (cgan, acgan) take a class
+    sevens = run.sample(16, label=7)
+    grid, per_row = run.class_grid(10)       # one row per class
+    figure, cols = load_run("runs/infogan").traverse(steps=8)  # InfoGAN code traversals
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.config import TrainConfig, normalise_keys
-from ganforge.errors import RunError
+from ganforge.errors import ConfigError, RunError
 from ganforge.presets import preset_values
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
+from ganforge.variants.conditional import Traversable
 from ganforge.viz import save_grid
 
 
@@ -71,14 +77,55 @@ class Run:
         return self.variant.generate({k: v.to(self.device) for k, v in inputs.items()},
                                      self.generator).cpu()
 
-    def sample(self, n: int = 64, seed: int = 0) -> Tensor:
-        """`n` samples from fresh noise drawn with `seed`; images are in [-1, 1]."""
-        return self.generate(self.variant.noise(n, torch.Generator().manual_seed(seed)))
+    @property
+    def conditional(self) -> bool:
+        """True when the generator takes class labels (cgan, acgan): its inputs hold "y"."""
+        return "y" in self.variant.noise(1, torch.Generator())
 
-    def interpolate(self, rows: int = 8, steps: int = 8, seed: int = 0) -> Tensor:
-        """A latent walk: `rows` spherical interpolations between random z pairs, `steps` each."""
+    def _labelled(self, inputs: dict[str, Tensor], label: int | None) -> dict[str, Tensor]:
+        """`inputs` with every label set to `label` (unchanged when `label` is None)."""
+        if label is None:
+            return inputs
+        if not self.conditional:
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) takes no class "
+                              "labels; --class needs a conditional model: cgan, acgan")
+        k = int(self.spec.num_classes or 0)
+        if not 0 <= label < k:
+            raise ConfigError(f"--class must be in 0..{k - 1} for this run, got {label}")
+        return {**inputs, "y": torch.full_like(inputs["y"], label)}
+
+    def sample(self, n: int = 64, seed: int = 0, label: int | None = None) -> Tensor:
+        """`n` samples from fresh noise drawn with `seed`, all of class `label` when given
+        (conditional runs); images are in [-1, 1]."""
+        inputs = self.variant.noise(n, torch.Generator().manual_seed(seed))
+        return self.generate(self._labelled(inputs, label))
+
+    def class_grid(self, per_class: int = 10, seed: int = 0) -> tuple[Tensor, int]:
+        """`per_class` samples of every class, class k in row k; returns (images, per row)."""
+        if not self.conditional:
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) takes no class "
+                              "labels; a class grid needs a conditional model: cgan, acgan")
+        k = int(self.spec.num_classes or 0)
+        inputs = self.variant.noise(k * per_class, torch.Generator().manual_seed(seed))
+        inputs["y"] = torch.arange(k).repeat_interleave(per_class).to(inputs["y"])
+        return self.generate(inputs), per_class
+
+    def traverse(self, steps: int = 8, seed: int = 0, span: float = 2.0) -> tuple[Tensor, int]:
+        """InfoGAN: a row per categorical value, columns sweeping each continuous code over
+        [-span, span] (one z throughout); returns (images, per row)."""
+        if not isinstance(self.variant, Traversable):
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) has no latent codes "
+                              "to traverse; --traverse needs an infogan run")
         gen = torch.Generator().manual_seed(seed)
-        ends = [self.variant.noise(rows, gen) for _ in range(2)]
+        inputs, cols = self.variant.traversal_inputs(steps, gen, span)
+        return self.generate(inputs), cols
+
+    def interpolate(self, rows: int = 8, steps: int = 8, seed: int = 0,
+                    label: int | None = None) -> Tensor:
+        """A latent walk: `rows` spherical interpolations between random z pairs, `steps` each
+        (of class `label` when given)."""
+        gen = torch.Generator().manual_seed(seed)
+        ends = [self._labelled(self.variant.noise(rows, gen), label) for _ in range(2)]
         t = torch.linspace(0, 1, steps)
         z = torch.stack([slerp(ends[0]["z"].cpu(), ends[1]["z"].cpu(), float(ti)) for ti in t], 1)
         inputs = {k: v.cpu().repeat_interleave(steps, 0) for k, v in ends[0].items()}

@@ -30,7 +30,7 @@ class TrainConfig:
     data_dir: str | None = _opt(None, "folder holding datasets (else $GANFORGE_DATA, the cache)")
     arch: str = _opt("auto", "networks: mlp, dcgan, or auto (dcgan for images, mlp for points)")
     loss: str = _opt("nonsaturating", "adversarial loss (see `ganforge list`)")
-    epochs: int | None = _opt(None, "number of passes over the data")
+    epochs: int | None = _opt(5, "number of passes over the data")
     steps: int | None = _opt(None, "number of training steps (batches); overrides --epochs")
     batch_size: int = _opt(64, "examples per batch")
     optimizer: str = _opt("adam", "adam or rmsprop (one optimiser per network)")
@@ -52,11 +52,33 @@ class TrainConfig:
     device: str = _opt("auto", "auto, cpu, cuda or mps")
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches")
-    sample_every: int = _opt(0, "save a sample grid / picture every N steps (0 = each epoch)")
+    sample_every: int = _opt(0, "save a sample grid / picture every N steps (0: each epoch; 20 frames a run for points)")
     checkpoint_every: int = _opt(500, "write a checkpoint every N steps (and at each epoch end)")
     monitor_every: int = _opt(200, "check the samples for mode collapse every N steps (0 = off)")
     on_failure: str = _opt("warn", "what a detected failure does: warn or stop")
     grid_size: int = _opt(64, "number of images in the sample grids")
+    # ----- tricks: options that compose with every variant (see ganforge.tricks) -----
+    label_smoothing: float = _opt(
+        1.0, "D's target for real data: one-sided label smoothing, 0.9 (Salimans et al.); 1 = off")
+    instance_noise: float = _opt(
+        0.0, "std of Gaussian noise on D's inputs, real and fake (Sønderby et al.); 0 = off")
+    instance_noise_steps: int = _opt(
+        5000, "steps over which --instance-noise anneals linearly to 0")
+    feature_matching: bool = _opt(
+        False, "G matches the mean of D's last hidden layer (Salimans et al.)")
+    minibatch_disc: bool = _opt(False, "minibatch discrimination layer in D (Salimans et al.)")
+    minibatch_stddev: bool = _opt(
+        False, "minibatch standard deviation feature in D (Karras et al.)")
+    historical_avg: float = _opt(
+        0.0, "weight of the historical-averaging penalty on D and G (Salimans et al.); 0 = off")
+    vbn: bool = _opt(False, "virtual batch normalisation in G, reference batch fixed at start")
+    spectral_norm: bool = _opt(False, "spectral normalisation on D's layers (Miyato et al.)")
+    diffaugment: str = _opt(
+        "", "DiffAugment policies before D, e.g. color,translation,cutout (Zhao et al.)")
+    # ----- InfoGAN (Chen et al. 2016) -----
+    n_cat: int = _opt(10, "infogan: values of the categorical code (0 = none)")
+    n_cont: int = _opt(2, "infogan: number of continuous codes, each U(-1, 1)")
+    info_lambda: float = _opt(1.0, "infogan: weight lambda of the mutual-information term")
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (YAML-friendly)."""
@@ -124,7 +146,32 @@ def validate(cfg: TrainConfig) -> TrainConfig:
         raise ConfigError(f"--channels must be 1 or 3, got {cfg.channels}")
     if cfg.image_size is not None and cfg.image_size <= 0:
         raise ConfigError(f"--image-size must be positive, got {cfg.image_size}")
+    _validate_tricks(cfg)
     return cfg
+
+
+def _validate_tricks(cfg: TrainConfig) -> None:
+    """The trick and InfoGAN options."""
+    if not 0.0 < cfg.label_smoothing <= 1.0:
+        raise ConfigError(f"--label-smoothing is D's real target, in (0, 1] (e.g. 0.9), "
+                          f"got {cfg.label_smoothing}")
+    if cfg.label_smoothing != 1.0 and cfg.loss == "wasserstein":
+        raise ConfigError("--label-smoothing has no meaning for the wasserstein loss (no "
+                          "targets); drop it or use --loss nonsaturating")
+    for name in ("instance_noise", "historical_avg", "info_lambda"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(cfg, name)}")
+    if cfg.instance_noise_steps <= 0:
+        raise ConfigError(f"--instance-noise-steps must be a positive integer, "
+                          f"got {cfg.instance_noise_steps}")
+    if cfg.n_cat < 0 or cfg.n_cont < 0 or cfg.n_cat == 1:
+        raise ConfigError(f"--n-cat must be 0 or >= 2 and --n-cont >= 0, got {cfg.n_cat}, "
+                          f"{cfg.n_cont}")
+    if cfg.variant == "infogan" and cfg.n_cat + cfg.n_cont == 0:
+        raise ConfigError("infogan needs at least one latent code; set --n-cat 10 or --n-cont 2")
+    from ganforge.tricks.diffaugment import parse_policy
+
+    parse_policy(cfg.diffaugment)
 
 
 def _check_choice(flag: str, value: str, valid: tuple[str, ...]) -> None:

@@ -47,6 +47,44 @@ PRESETS.register(
     "LSGAN (Mao et al. 2017): least squares, a=0 b=1 c=1",
 )
 
+PRESETS.register(
+    "dcgan-ttur",
+    # Two time-scale update rule (Heusel et al. 2017): D learns faster than G. The values are
+    # SAGAN's (Zhang et al. 2019, §5), the standard TTUR setting for DCGAN-style nets:
+    # lr_d 4e-4, lr_g 1e-4, Adam(beta1 0, beta2 0.9).
+    {"arch": "auto", "loss": "nonsaturating", "optimizer": "adam", "lr_g": 1e-4, "lr_d": 4e-4,
+     "beta1": 0.0, "beta2": 0.9, "n_critic": 1, "d_norm": "batch"},
+    "DCGAN with TTUR (Heusel et al. 2017): lr_d 4e-4, lr_g 1e-4, Adam(0, 0.9) as in SAGAN",
+)
+# Conditional models: DCGAN nets and optimiser (the papers' own MLP/SGD recipes predate DCGAN);
+# grid_size 100 makes the 10x10 sample grids show one row per MNIST class.
+PRESETS.register(
+    "cgan",
+    # Mirza & Osindero (2014): one-hot y concatenated to G's and D's inputs.
+    {"variant": "cgan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
+     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
+     "d_norm": "batch", "grid_size": 100},
+    "CGAN (Mirza & Osindero 2014): the label enters G and D; needs labelled data",
+)
+PRESETS.register(
+    "acgan",
+    # Odena et al. (2017), appendix: Adam lr 2e-4, beta1 0.5; D with a class head.
+    {"variant": "acgan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
+     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
+     "d_norm": "batch", "grid_size": 100},
+    "AC-GAN (Odena et al. 2017): D also classifies; needs labelled data",
+)
+PRESETS.register(
+    "infogan",
+    # Chen et al. (2016), appendix C.1 (MNIST): 62 noise variables, one 10-way categorical and
+    # two continuous codes, lambda 1, Adam lr 2e-4 for D and 1e-3 for G, beta1 0.5.
+    {"variant": "infogan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
+     "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
+     "d_norm": "batch", "latent_dim": 62, "n_cat": 10, "n_cont": 2, "info_lambda": 1.0,
+     "grid_size": 100},
+    "InfoGAN (Chen et al. 2016): unsupervised codes, 1 categorical (10) + 2 continuous",
+)
+
 
 def preset_values(name: str) -> dict[str, Any]:
     """The config values of preset `name` (with `model` set), failing with the valid names."""

@@ -15,7 +15,7 @@ ArrayLike = np.ndarray | torch.Tensor
 CHUNK_ELEMENTS = 1 << 22
 
 
-def to_float64(x: ArrayLike, name: str) -> np.ndarray:
+def to_float64(x: ArrayLike | float, name: str) -> np.ndarray:
     """A numpy or torch array as a finite float64 numpy array."""
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().to(torch.float64).numpy()

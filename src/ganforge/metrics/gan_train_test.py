@@ -9,13 +9,15 @@ generators, on any labelled samples (images or features).
 
 Both classifiers come from `make_classifier()` (a module mapping a batch of inputs to class
 logits), built and trained with the same seed: Adam, cross-entropy, shuffled mini-batches. The
-global torch RNG is left untouched. The model's device is taken from its first parameter.
+global CPU torch RNG state is restored afterwards. Inputs are moved to the device and dtype of
+the model's first parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -42,20 +44,23 @@ def _checked(data: tuple[Tensor, Tensor], name: str) -> tuple[Tensor, Tensor]:
     return (x if x.is_floating_point() else x.float()), y.long()
 
 
-def _device(model: nn.Module) -> torch.device:
-    """Device of the model's first parameter (CPU for a parameter-free model)."""
-    return next((p.device for p in model.parameters()), torch.device("cpu"))
+def _placement(model: nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype of the model's first parameter (CPU float32 if it has none)."""
+    first = next(model.parameters(), None)
+    if first is None:
+        return torch.device("cpu"), torch.float32
+    return first.device, first.dtype
 
 
 @torch.no_grad()
 def classifier_accuracy(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 512) -> float:
     """Share of samples whose argmax logit equals the label (evaluation mode, in batches)."""
     x, y = _checked((x, y), "data")
-    was_training, device = model.training, _device(model)
+    was_training, (device, dtype) = model.training, _placement(model)
     model.eval()
     correct = 0
     for start in range(0, x.shape[0], batch_size):
-        logits = model(x[start : start + batch_size].to(device))
+        logits = model(x[start : start + batch_size].to(device, dtype))
         correct += int((logits.argmax(dim=1).cpu() == y[start : start + batch_size]).sum())
     model.train(was_training)
     return correct / x.shape[0]
@@ -75,14 +80,14 @@ def fit_classifier(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = make_classifier()
-        device, order_rng = _device(model), torch.Generator().manual_seed(seed)
+        (device, dtype), order_rng = _placement(model), torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(model.parameters(), lr=lr)
         model.train()
         for _ in range(epochs):
             order = torch.randperm(x.shape[0], generator=order_rng)
             for start in range(0, x.shape[0], batch_size):
                 idx = order[start : start + batch_size]
-                loss = F.cross_entropy(model(x[idx].to(device)), y[idx].to(device))
+                loss = F.cross_entropy(model(x[idx].to(device, dtype)), y[idx].to(device))
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -106,9 +111,8 @@ def gan_train_test(
     check_int(batch_size, "batch_size")
     real_train, real_test = _checked(real_train, "real_train"), _checked(real_test, "real_test")
     fake = _checked(fake, "fake")
-    fit = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
-    on_fake = fit_classifier(make_classifier, fake, **fit)
-    on_real = fit_classifier(make_classifier, real_train, **fit)
+    fit = partial(fit_classifier, make_classifier, epochs=epochs, batch_size=batch_size)
+    on_fake, on_real = fit(fake, lr=lr, seed=seed), fit(real_train, lr=lr, seed=seed)
     return GanTrainTest(
         gan_train=classifier_accuracy(on_fake, *real_test),
         gan_test=classifier_accuracy(on_real, *fake),

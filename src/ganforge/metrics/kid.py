@@ -1,7 +1,9 @@
 """Kernel Inception Distance (Binkowski et al. 2018, "Demystifying MMD GANs", ICLR).
 
 KID is the unbiased estimate of the squared maximum mean discrepancy with the cubic polynomial
-kernel k(x, y) = (x.y / d + 1)^3, averaged over random subsets. As in the authors' code (and
+kernel k(x, y) = (x.y / d + 1)^3, averaged over `subsets` random subsets, each drawing
+min(subset_size, n_real, n_fake) rows of both sets without replacement with numpy
+Generator(seed). As in the authors' code (and
 clean-fid / torch-fidelity), the cross term is averaged over all m*n pairs while the within-set
 terms leave out the diagonal; the reported spread is the population std (ddof=0) over subsets.
 """
@@ -35,11 +37,7 @@ def kernel_inception_distance(
     subset_size: int = 1000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """KID (Binkowski et al. 2018): mean and std of the unbiased MMD^2 over random subsets.
-
-    Each subset draws min(subset_size, n_real, n_fake) rows of each set without replacement,
-    with numpy Generator(seed).
-    """
+    """KID (Binkowski et al. 2018): mean and std of unbiased MMD^2 over random subsets."""
     a, b = as_pair(real, fake, min_rows=2)
     check_int(subsets, "subsets")
     m = min(check_int(subset_size, "subset_size", minimum=2), a.shape[0], b.shape[0])

@@ -4,8 +4,8 @@ of generative adversarial networks").
 
 Over the union of real and fake samples, each sample is classified by the label of its nearest
 other sample (leave-one-out). 0.5 means indistinguishable sets; 1.0 fully separated ones; well
-below 0.5 suggests the fake samples copy the real ones. Exact distance ties go to the lower index
-(real samples come first). Distances are computed in row blocks.
+below 0.5 suggests the fake samples copy the real ones. Distances are computed in row blocks
+(from dot products, so exact ties between distinct neighbours are broken arbitrarily).
 """
 
 from __future__ import annotations

@@ -26,16 +26,10 @@ class FeatureStats:
         """Keep at most `max_samples` raw features (0: none), drawn with Generator(`seed`)."""
         self.max_samples = check_int(max_samples, "max_samples", minimum=0)
         self.count = 0
+        self.dim: int | None = None
         self._rng = np.random.default_rng(seed)
-        self._shift: np.ndarray | None = None
-        self._sum: np.ndarray | None = None
-        self._outer: np.ndarray | None = None
-        self._buffer: np.ndarray | None = None
-
-    @property
-    def dim(self) -> int | None:
-        """Feature dimension, or None before the first update."""
-        return None if self._shift is None else int(self._shift.shape[0])
+        self._shift, self._sum = np.zeros(0), np.zeros(0)
+        self._outer, self._buffer = np.zeros((0, 0)), np.zeros((0, 0))
 
     def update(self, batch_features: ArrayLike) -> None:
         """Add a batch of features (B, d); B may be 0."""
@@ -44,8 +38,8 @@ class FeatureStats:
             raise GanforgeError(f"features must have shape (B, {self.dim or 'd'}), got {x.shape}")
         if x.shape[0] == 0:
             return
-        if self._shift is None:
-            d = x.shape[1]
+        if self.dim is None:
+            self.dim = d = x.shape[1]
             self._shift, self._sum, self._outer = x[0].copy(), np.zeros(d), np.zeros((d, d))
             self._buffer = np.empty((self.max_samples, d))
         xc = x - self._shift
@@ -86,8 +80,6 @@ class FeatureStats:
 
     def samples(self) -> np.ndarray:
         """The kept raw features (min(count, max_samples), d), in slot order (a copy)."""
-        if self._buffer is None:
-            return np.empty((0, 0))
         return self._buffer[: min(self.count, self.max_samples)].copy()
 
     def _need(self, n: int) -> None:
@@ -102,13 +94,13 @@ class ProbStats:
     def __init__(self) -> None:
         """Start empty."""
         self.count = 0
-        self._sum: np.ndarray | None = None
+        self._sum = np.zeros(0)
         self._neg_entropy = 0.0
 
     def update(self, probs: ArrayLike) -> None:
         """Add a batch of probabilities (B, C), rows summing to 1."""
         p = as_probs(probs, "probs")
-        if self._sum is None:
+        if self.count == 0:
             self._sum = np.zeros(p.shape[1])
         if p.shape[1] != self._sum.shape[0]:
             raise GanforgeError(f"expected {self._sum.shape[0]} classes, got {p.shape[1]}")
@@ -118,7 +110,7 @@ class ProbStats:
 
     def marginal(self) -> np.ndarray:
         """Marginal class distribution p(y) = mean_x p(y|x)."""
-        if self._sum is None or self.count == 0:
+        if self.count == 0:
             raise GanforgeError("no probabilities were added")
         return self._sum / self.count
 

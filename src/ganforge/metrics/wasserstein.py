@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
 
 from ganforge.errors import GanforgeError
-from ganforge.metrics._arrays import ArrayLike, check_int, sq_dists, to_float64
+from ganforge.metrics._arrays import ArrayLike, centred, check_int, sq_dists, to_float64
 
 
 def wasserstein_method(n: int, dim: int = 2, *, exact_max: int = 2000) -> str:
@@ -61,7 +62,8 @@ def _exact(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> float:
         a = a[rng.choice(a.shape[0], n, replace=False)]
     if b.shape[0] > n:
         b = b[rng.choice(b.shape[0], n, replace=False)]
-    cost = np.sqrt(sq_dists(a, b))
+    # cdist is exact (identical points cost 0) and fast in low dimension; BLAS beyond.
+    cost = cdist(a, b) if a.shape[1] <= 64 else np.sqrt(sq_dists(*centred(a, b)))
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
 
@@ -91,6 +93,7 @@ def wasserstein_distance(
     if a.shape[1] != b.shape[1]:
         raise GanforgeError(f"real and fake dimensions differ: {a.shape[1]} vs {b.shape[1]}")
     check_int(projections, "projections")
+    check_int(exact_max, "exact_max", minimum=0)
     method = wasserstein_method(min(a.shape[0], b.shape[0]), a.shape[1], exact_max=exact_max)
     rng = np.random.default_rng(seed)
     if method == "exact-1d":

@@ -9,6 +9,8 @@ from ganforge.errors import ConfigError
 from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganforge.nets.init import dcgan_init
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganforge.tricks.spectral import apply_spectral_norm
+from ganforge.tricks.vbn import to_virtual_batchnorm
 from ganforge.variants.base import DataSpec
 
 
@@ -17,12 +19,14 @@ def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
     if cfg.arch == "auto":
         return "dcgan" if spec.kind == "image" else "mlp"
     if cfg.arch == "dcgan" and spec.kind != "image":
-        raise ConfigError(f"--arch dcgan needs image data, but '{cfg.data}' is points; use --arch mlp")
+        raise ConfigError(
+            f"--arch dcgan needs image data, but '{cfg.data}' is points; use --arch mlp")
     return cfg.arch
 
 
 def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.Module:
-    """G for the data's shape; `in_extra` widens its input (labels, codes)."""
+    """G for the data's shape; `in_extra` widens its input (labels, codes). With --vbn its
+    BatchNorms are virtual: the variant then wraps it with `tricks.bundle.finish_generator`."""
     if resolve_arch(cfg, spec) == "dcgan":
         c, h, _ = spec.shape
         net: nn.Module = DCGANGenerator(cfg.latent_dim, c, h, cfg.width, in_extra)
@@ -31,19 +35,23 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
         images = spec.kind == "image"
         net = MLPGenerator(cfg.latent_dim, spec.shape, (h, 2 * h, 4 * h), images, images, in_extra)
     dcgan_init(net)
-    return net
+    return to_virtual_batchnorm(net) if cfg.vbn else net
 
 
 def build_discriminator(
     cfg: TrainConfig, spec: DataSpec, in_extra: int = 0, out_dim: int = 1
 ) -> MLPDiscriminator | DCGANDiscriminator:
-    """D for the data's shape; `in_extra` adds input channels/features (labels)."""
+    """D for the data's shape; `in_extra` adds input channels/features (labels). The minibatch
+    layers and spectral normalisation are applied here when the config asks for them."""
     net: MLPDiscriminator | DCGANDiscriminator
+    minibatch = (cfg.minibatch_disc, cfg.minibatch_stddev)
     if resolve_arch(cfg, spec) == "dcgan":
         c, h, _ = spec.shape
-        net = DCGANDiscriminator(c, h, cfg.width, cfg.d_norm, in_extra, out_dim)
+        net = DCGANDiscriminator(c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
     else:
         h = cfg.hidden
-        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim)
+        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim, *minibatch)
     dcgan_init(net)
+    if cfg.spectral_norm:
+        apply_spectral_norm(net)
     return net

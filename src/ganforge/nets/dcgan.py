@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
+from ganforge.tricks.minibatch import MinibatchDiscrimination, MinibatchStdDev
 
 SIZES = (28, 32, 64)
 
@@ -31,6 +32,23 @@ def _norm2d(kind: str, channels: int) -> nn.Module:
     if kind == "none":
         return nn.Identity()
     raise ConfigError(f"unknown norm '{kind}'; choose from: batch, layer, none")
+
+
+def conv_head(ch: int, base: int, out_dim: int, mb_disc: bool = False, mb_stddev: bool = False
+              ) -> nn.Module:
+    """D's last layer on a (B, ch, base, base) map: one conv over the whole map, after the
+    optional minibatch standard deviation map and minibatch discrimination features."""
+    if not (mb_disc or mb_stddev):
+        return nn.Conv2d(ch, out_dim, base, 1, 0)
+    layers: list[nn.Module] = []
+    if mb_stddev:
+        layers.append(MinibatchStdDev())  # (B, ch + 1, base, base)
+        ch += 1
+    if not mb_disc:
+        return nn.Sequential(*layers, nn.Conv2d(ch, out_dim, base, 1, 0))
+    flat = ch * base * base
+    mbd = MinibatchDiscrimination(flat)
+    return nn.Sequential(*layers, nn.Flatten(), mbd, nn.Linear(flat + mbd.kernels, out_dim))
 
 
 class DCGANGenerator(nn.Module):
@@ -72,11 +90,16 @@ class DCGANDiscriminator(nn.Module):
         norm: str = "batch",
         in_extra: int = 0,
         out_dim: int = 1,
+        minibatch_disc: bool = False,
+        minibatch_stddev: bool = False,
     ) -> None:
         super().__init__()
         base, stages = _plan(image_size)
         ch = width
-        layers: list[nn.Module] = [nn.Conv2d(channels + in_extra, ch, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels + in_extra, ch, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),
+        ]
         for _ in range(stages - 1):
             layers += [
                 nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=norm == "none"),
@@ -86,7 +109,7 @@ class DCGANDiscriminator(nn.Module):
             ch *= 2
         self.body = nn.Sequential(*layers)
         self.feature_dim = ch * base * base
-        self.head = nn.Conv2d(ch, out_dim, base, 1, 0)
+        self.head = conv_head(ch, base, out_dim, minibatch_disc, minibatch_stddev)
 
     def features(self, x: Tensor) -> Tensor:
         """The last feature map, flattened (for feature matching and auxiliary heads)."""

@@ -6,6 +6,8 @@ import math
 
 from torch import Tensor, nn
 
+from ganforge.tricks.minibatch import MinibatchDiscrimination, MinibatchStdDev
+
 
 class MLPGenerator(nn.Module):
     """z -> hidden layers (LeakyReLU) -> output; tanh for images, linear for points."""
@@ -39,6 +41,21 @@ class MLPGenerator(nn.Module):
         return out.view(z.shape[0], *self.out_shape)
 
 
+def linear_head(width: int, out_dim: int, mb_disc: bool = False, mb_stddev: bool = False
+                ) -> nn.Module:
+    """D's last layer on (B, width) features, after the optional minibatch layers."""
+    layers: list[nn.Module] = []
+    if mb_stddev:
+        layers.append(MinibatchStdDev())  # (B, width + 1)
+        width += 1
+    if mb_disc:
+        mbd = MinibatchDiscrimination(width)
+        layers.append(mbd)  # (B, width + kernels)
+        width += mbd.kernels
+    head = nn.Linear(width, out_dim)
+    return nn.Sequential(*layers, head) if layers else head
+
+
 class MLPDiscriminator(nn.Module):
     """x -> hidden layers (LeakyReLU) -> one raw output per example (a logit or critic value)."""
 
@@ -48,6 +65,8 @@ class MLPDiscriminator(nn.Module):
         hidden: tuple[int, ...] = (1024, 512, 256),
         in_extra: int = 0,
         out_dim: int = 1,
+        minibatch_disc: bool = False,
+        minibatch_stddev: bool = False,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -57,7 +76,7 @@ class MLPDiscriminator(nn.Module):
             width = h
         self.body = nn.Sequential(*layers)
         self.feature_dim = width
-        self.head = nn.Linear(width, out_dim)
+        self.head = linear_head(width, out_dim, minibatch_disc, minibatch_stddev)
 
     def features(self, x: Tensor) -> Tensor:
         """The last hidden layer (for feature matching and auxiliary heads)."""

@@ -35,7 +35,9 @@ class Pictures:
         n = cfg.grid_size if data.kind == "image" else TOY_POINTS
         self.fixed = variant.grid_inputs(n, gen)
         self.real = data.data[:TOY_POINTS].numpy() if data.kind == "points" else None
+        self.lim = _fixed_limits(self.real) if self.real is not None else None
         self.frames: list[Path] = []
+        self.last_frame_step = -1
         self.title = f"{cfg.model} on {cfg.data}"
 
     @torch.no_grad()
@@ -57,19 +59,24 @@ class Pictures:
         finally:
             self.variant.train()
 
-    def save(self, tag: str, ema: object | None = None) -> Path:
+    def save(self, tag: str, step: int, ema: object | None = None) -> Path | None:
         """Save the picture for this moment of training under samples/<tag>.png."""
+        if self.kind != "image" and step == self.last_frame_step:
+            return None  # the same moment was just drawn (a step frame at an epoch's end)
+        self.last_frame_step = step
         path = self.run.samples / f"{tag}.png"
         fake = self.fixed_samples(ema)
         if self.kind == "image":
             save_grid(fake, path, nrow=max(1, int(math.sqrt(fake.shape[0]))))
             return path
-        pts, title = fake.float().cpu().numpy(), f"{self.title}: {tag.replace('_', ' ')}"
-        assert self.real is not None
+        pts, title = fake.float().cpu().numpy(), f"{self.title}: step {step}"
+        assert self.real is not None and self.lim is not None
         if pts.shape[1] == 1:
-            plot_density_1d(self.real.reshape(-1), pts.reshape(-1), self._critic_1d, path, title)
+            plot_density_1d(self.real.reshape(-1), pts.reshape(-1), self._critic_1d, path, title,
+                            xlim=self.lim[0])
         else:
-            plot_toy_2d(self.real[:, :2], pts[:, :2], self._critic_2d(pts.shape[1]), path, title)
+            plot_toy_2d(self.real[:, :2], pts[:, :2], self._critic_2d(pts.shape[1]), path, title,
+                        lim=self.lim)
         self.frames.append(path)
         return path
 
@@ -87,3 +94,11 @@ class Pictures:
         if len(self.frames) >= 2:
             make_gif(self.frames, self.run.root / "evolution.gif")
             make_evolution_strip(self.frames, self.run.root / "evolution.png")
+
+
+def _fixed_limits(real: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Axis limits fixed for the whole run (so animation frames line up): the data's range
+    widened by half its extent on each side, per dimension (at most two)."""
+    lo, hi = real.min(0), real.max(0)
+    pad = 0.5 * np.maximum(hi - lo, 1e-3)
+    return tuple((float(a - p), float(b + p)) for a, b, p in zip(lo[:2], hi[:2], pad[:2]))

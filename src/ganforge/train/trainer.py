@@ -57,6 +57,9 @@ class Trainer:
         n = len(self.loader)
         self.total = cfg.steps if cfg.steps else (cfg.epochs or 1) * n
         self.epochs = math.ceil(self.total / n)
+        # Toy runs are short and their pictures small: about 20 frames make the animation.
+        toy_every = 0 if data.kind == "image" else max(1, self.total // 20)
+        self.sample_every = cfg.sample_every or toy_every
         self.step = self.epoch = self.batch_index = 0
         self.last_g: float | None = None
         self.epoch_sums = [0.0, 0.0, 0]  # D loss, G loss, count (for the epoch averages)
@@ -152,8 +155,8 @@ class Trainer:
         status = self._handle_events(events, log)
         if status == "failed":
             return status
-        if self.cfg.sample_every and self.step % self.cfg.sample_every == 0:
-            self.pictures.save(f"step_{self.step:07d}", self.ema)
+        if self.sample_every and self.step % self.sample_every == 0:
+            self.pictures.save(f"step_{self.step:07d}", self.step, self.ema)
         if self.step % self.cfg.checkpoint_every == 0 or stop.requested:
             log.flush()
             self.save()
@@ -182,7 +185,7 @@ class Trainer:
         """Epoch summary, sample grid, checkpoint."""
         d_sum, g_sum, count = self.epoch_sums
         console.epoch_end(self.epoch, seconds, g_sum / max(count, 1), d_sum / max(count, 1))
-        self.pictures.save(f"epoch_{self.epoch:03d}", self.ema)
+        self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.ema)
         if self.batch_index >= len(self.loader):
             self.epoch += 1
             self.batch_index = 0

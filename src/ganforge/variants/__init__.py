@@ -6,13 +6,19 @@ from collections.abc import Callable
 
 from ganforge.config import TrainConfig
 from ganforge.registry import Registry
+from ganforge.variants.acgan import ACGAN
 from ganforge.variants.base import DataSpec, Variant
+from ganforge.variants.cgan import CGAN
+from ganforge.variants.infogan import InfoGAN
 from ganforge.variants.unconditional import Unconditional
 
 VariantFactory = Callable[[TrainConfig, DataSpec], Variant]
 
 VARIANTS: Registry[VariantFactory] = Registry("variant")
 VARIANTS.register("unconditional", Unconditional, "G(z) vs D(x) with any loss")
+VARIANTS.register("cgan", CGAN, "G(z, y) vs D(x, y): the label enters both networks")
+VARIANTS.register("acgan", ACGAN, "G(z, y) vs D(x) -> (real/fake, class)")
+VARIANTS.register("infogan", InfoGAN, "G(z, c) vs D(x), Q(c | x) maximises a bound on I(c; x)")
 
 
 def build_variant(cfg: TrainConfig, spec: DataSpec) -> Variant:

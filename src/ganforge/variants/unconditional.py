@@ -8,8 +8,9 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
-from ganforge.losses import clip_weights, gradient_penalty, make_loss
+from ganforge.losses import clip_weights, make_loss
 from ganforge.nets.build import build_discriminator, build_generator
+from ganforge.tricks.bundle import Tricks, finish_generator
 from ganforge.variants.base import DataSpec, Terms, Variant
 
 
@@ -19,12 +20,13 @@ class Unconditional(Variant):
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
         super().__init__()
         self.latent_dim = cfg.latent_dim
-        self.generator = build_generator(cfg, spec)
         self.discriminator = build_discriminator(cfg, spec)
+        self.generator = build_generator(cfg, spec)
+        self.generator = finish_generator(cfg, self.generator, self.noise)
         self.adv = make_loss(cfg.loss)
         self.probabilistic = self.adv.probabilistic
         self.clip = cfg.clip
-        self.gp_weight = cfg.gp_weight
+        self.tricks = Tricks(cfg, spec, self.param_groups())
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         return {"D": list(self.discriminator.parameters()), "G": list(self.generator.parameters())}
@@ -34,26 +36,20 @@ class Unconditional(Variant):
         return {"z": z.to(self.device)}
 
     def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
-        return (net or self.generator)(inputs["z"])
+        return (net or self.generator)(z=inputs["z"])
 
     def discriminator_loss(self, batch: Batch) -> Terms:
         with torch.no_grad():
             fake = self.generate(self.noise(batch.size))
-        real_out, fake_out = self.discriminator(batch.x), self.discriminator(fake)
-        adv = self.adv.d_loss(real_out, fake_out)
-        terms: Terms = {"loss": adv, "adv": adv.detach()}
-        if self.gp_weight > 0:
-            gp = gradient_penalty(self.discriminator, batch.x, fake)
-            terms["gp"] = gp.detach()
-            terms["loss"] = adv + self.gp_weight * gp
-        terms["d_real"] = torch.tensor(self.adv.d_prob(real_out))
-        terms["d_fake"] = torch.tensor(self.adv.d_prob(fake_out))
+        critic = self.discriminator.forward_features
+        terms, _ = self.tricks.d_terms(critic, batch.x, fake, self.step, self.adv)
         return terms
 
     def generator_loss(self, batch: Batch) -> Terms:
         fake = self.generate(self.noise(batch.size))
-        loss = self.adv.g_loss(self.discriminator(fake))
-        return {"loss": loss}
+        critic = self.discriminator.forward_features
+        terms, _ = self.tricks.g_terms(critic, fake, batch.x, self.step, self.adv)
+        return terms
 
     def after_discriminator_step(self) -> None:
         if self.clip > 0:

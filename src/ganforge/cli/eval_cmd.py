@@ -1,0 +1,71 @@
+"""`ganforge eval RUN --metrics fid,kid` and `ganforge eval --real DATA --fake FOLDER`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ganforge.errors import ConfigError
+
+EPILOG = """examples:
+  ganforge eval runs/dcgan-mnist --metrics fid,kid,is,pr,dc,1nn,w1,modes --n 10000
+  ganforge eval --real mnist --fake my_samples/ --features mnist-classifier --json eval.json
+  ganforge eval --real photos/ --fake samples/ --inception-weights pt_inception-2015-12-05-6726825d.pth
+
+metrics: fid kid is ms pr dc 1nn w1 modes gan-train (see docs of ganforge.evaluation.metrics)
+features: mnist-classifier fashion-classifier inception raw (default: by dataset)"""
+
+
+def add_parser(sub: Any) -> None:
+    """Register the `eval` subcommand."""
+    p = sub.add_parser("eval", help="measure sample quality (FID, KID, IS, P/R, …)", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", nargs="?", metavar="RUN", help="run folder written by ganforge train")
+    p.add_argument("--fake", metavar="FOLDER", help="folder of generated images (instead of RUN)")
+    p.add_argument("--real", metavar="DATASET_OR_FOLDER",
+                   help="reference: dataset name or image folder (default: the run's dataset)")
+    p.add_argument("--split", default=None, help="split of a --real dataset (default: test)")
+    p.add_argument("--metrics", default=None,
+                   help="comma-separated (default: fid,kid,is,pr,dc; toy points: fid,w1,pr,dc,"
+                        "modes)")
+    p.add_argument("--n", type=int, default=10_000,
+                   help="samples per side, capped by the data size (default: 10000)")
+    p.add_argument("--features", default=None,
+                   help="feature extractor (default: the dataset's classifier, else inception)")
+    p.add_argument("--inception-weights", metavar="PATH", default=None,
+                   help="pt_inception-2015-12-05-6726825d.pth (else the cache, else download)")
+    p.add_argument("--batch-size", type=int, default=100, help="extraction batch (default: 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of noise and subsets (default: 0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
+    p.add_argument("--data-dir", default=None, help="folder holding datasets")
+    p.add_argument("--max-samples", type=int, default=10_000,
+                   help="raw features kept per side for KID/PR/DC/1-NN/W1 (default: 10000)")
+    p.add_argument("--json", metavar="FILE", default=None, help="write the full record here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate, print the table and optionally write the JSON record."""
+    from ganforge.evaluation import EvalOptions, evaluate_folders, evaluate_run, parse_metrics
+
+    options = EvalOptions(
+        metrics=parse_metrics(args.metrics) if args.metrics is not None else None,
+        n=args.n, features=args.features, inception_weights=args.inception_weights,
+        batch_size=args.batch_size, seed=args.seed, device=args.device,
+        max_samples=args.max_samples,
+    )
+    if args.run and args.fake:
+        raise ConfigError("give either RUN or --fake FOLDER, not both")
+    if args.run:
+        report = evaluate_run(args.run, options, args.real, args.split, args.data_dir)
+    elif args.fake:
+        if not args.real:
+            raise ConfigError("--fake needs --real DATASET_OR_FOLDER to compare against")
+        report = evaluate_folders(args.fake, args.real, options, args.split or "test",
+                                  args.data_dir)
+    else:
+        raise ConfigError("name a RUN folder, or give --real DATASET_OR_FOLDER --fake FOLDER")
+    print(report.table())
+    if args.json:
+        print(f"Wrote {report.write_json(args.json)}")
+    return 0

@@ -1,0 +1,25 @@
+"""Shared test set-up: real datasets from ../shared/data, quiet small runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if "GANFORGE_DATA" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["GANFORGE_DATA"] = str(SHARED_DATA)
+os.environ.setdefault("CI", "1")  # no progress bars in test output
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+#: Options that make any preset train in well under a second per step on a CPU.
+TINY = {"width": 8, "hidden": 16, "latent_dim": 8, "batch_size": 16, "grid_size": 16,
+        "log_every": 1000, "monitor_every": 0}
+
+
+@pytest.fixture
+def tiny() -> dict[str, object]:
+    """Small-model options for quick training runs."""
+    return dict(TINY)

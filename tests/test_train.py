@@ -1,0 +1,103 @@
+"""Every preset trains on MNIST and on a toy set; the run folder and console output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import ganforge
+from ganforge.cli.main import main
+from ganforge.presets import PRESETS
+
+UNCONDITIONAL = [n for n in PRESETS.names() if PRESETS.get(n).get("variant", "unconditional")
+                 == "unconditional"]
+
+
+@pytest.mark.parametrize("model", PRESETS.names())
+def test_every_preset_trains_on_mnist(model: str, tmp_path: Path, tiny: dict) -> None:
+    run = ganforge.train(model, data="mnist", steps=3, out=tmp_path / "r", quiet=True, **tiny)
+    images = run.sample(4)
+    assert images.shape == (4, 1, 28, 28)
+    assert float(images.abs().max()) <= 1.0
+
+
+@pytest.mark.parametrize("model", UNCONDITIONAL)
+def test_every_unconditional_preset_trains_on_ring8(model: str, tmp_path: Path, tiny: dict) -> None:
+    run = ganforge.train(model, data="ring8", steps=6, out=tmp_path / "r", quiet=True, **tiny)
+    assert run.sample(5).shape == (5, 2)
+    records = [r for r in run.dir.read_log() if "d_loss" in r]
+    assert [r["step"] for r in records] == list(range(1, 7))
+
+
+def test_run_folder_contents(tmp_path: Path, tiny: dict) -> None:
+    out = tmp_path / "run"
+    ganforge.train("dcgan", data="mnist", steps=4, out=out, quiet=True, **tiny)
+    for name in ("config.yaml", "meta.json", "log.jsonl", "loss_curve.png",
+                 "generator.safetensors", "checkpoints/last.pt", "samples/epoch_000.png"):
+        assert (out / name).is_file(), name
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert cfg["model"] == "dcgan" and cfg["steps"] == 4 and cfg["width"] == 8
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["data_spec"] == {"kind": "image", "shape": [1, 28, 28], "num_classes": 10}
+
+
+def test_console_lines_in_the_classic_format(tmp_path: Path, tiny: dict, capsys) -> None:
+    args = ["train", "dcgan", "--data", "mnist", "--steps", "5", "--log-every", "2",
+            "--out", str(tmp_path / "r")]
+    for key, value in tiny.items():
+        if key != "log_every":
+            args += ["--" + key.replace("_", "-"), str(value)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^\[Epoch 0/1\] \[Batch 2/3750\] \[D loss: \d+\.\d{4}\] "
+                     r"\[G loss: \d+\.\d{4}\]$", out, re.M)
+    assert re.search(r"^Epoch 0 completed in \d+\.\d{2} seconds$", out, re.M)
+    assert re.search(r"^Average G loss: -?\d+\.\d{4}, Average D loss: \d+\.\d{4}$", out, re.M)
+    assert out.rstrip().endswith("Training complete and models saved.")
+
+
+def test_gauss1d_pictures_and_animation(tmp_path: Path, tiny: dict) -> None:
+    run = ganforge.train("gan", data="gauss1d", steps=40, out=tmp_path / "g", quiet=True, **tiny)
+    frames = sorted((run.dir.samples).glob("step_*.png"))
+    assert len(frames) == 20
+    assert (run.dir.root / "evolution.gif").is_file() and (run.dir.root / "evolution.png").is_file()
+
+
+def test_config_file_and_flags_layering(tmp_path: Path, tiny: dict) -> None:
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text(yaml.safe_dump({"model": "lsgan", "data": "ring8", "batch-size": 32,
+                                        "steps": 2, **{k: v for k, v in tiny.items()
+                                                       if k != "batch_size"}}))
+    out = tmp_path / "r"
+    assert main(["train", "--config", str(cfg_file), "--steps", "3", "--out", str(out)]) == 0
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert (cfg["model"], cfg["loss"], cfg["batch_size"], cfg["steps"]) == ("lsgan", "lsgan", 32, 3)
+
+
+def test_sample_cli_png_npy_and_interpolation(tmp_path: Path, tiny: dict) -> None:
+    from PIL import Image
+    import numpy as np
+
+    out = tmp_path / "r"
+    ganforge.train("dcgan", data="mnist", steps=2, out=out, quiet=True, **tiny)
+    assert main(["sample", str(out), "--n", "16", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (4 * 28 + 5 * 2, 4 * 28 + 5 * 2)
+    assert main(["sample", str(out), "--n", "10", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (10, 1, 28, 28)
+    assert main(["sample", str(out), "--interpolate", "--n", "24", "--steps", "6",
+                 "--out", str(tmp_path / "walk.png")]) == 0
+    assert Image.open(tmp_path / "walk.png").size[0] == 6 * 28 + 7 * 2
+
+
+def test_latent_walk_ends_at_its_endpoints(tmp_path: Path, tiny: dict) -> None:
+    import torch
+
+    from ganforge.api import slerp
+
+    a, b = torch.randn(3, 8), torch.randn(3, 8)
+    assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5)
+    assert torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
