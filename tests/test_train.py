@@ -79,8 +79,8 @@ def test_config_file_and_flags_layering(tmp_path: Path, tiny: dict) -> None:
 
 
 def test_sample_cli_png_npy_and_interpolation(tmp_path: Path, tiny: dict) -> None:
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     out = tmp_path / "r"
     ganforge.train("dcgan", data="mnist", steps=2, out=out, quiet=True, **tiny)

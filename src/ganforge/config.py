@@ -52,7 +52,8 @@ class TrainConfig:
     device: str = _opt("auto", "auto, cpu, cuda or mps")
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches")
-    sample_every: int = _opt(0, "save a sample grid / picture every N steps (0: each epoch; 20 frames a run for points)")
+    sample_every: int = _opt(0, "save a sample grid / picture every N steps "
+                             "(0: each epoch; 20 frames a run for points)")
     checkpoint_every: int = _opt(500, "write a checkpoint every N steps (and at each epoch end)")
     monitor_every: int = _opt(200, "check the samples for mode collapse every N steps (0 = off)")
     on_failure: str = _opt("warn", "what a detected failure does: warn or stop")
@@ -134,7 +135,8 @@ def validate(cfg: TrainConfig) -> TrainConfig:
             raise ConfigError(f"--{name} must be a positive integer, got {value}")
     for name in ("lr_g", "lr_d"):
         if getattr(cfg, name) <= 0:
-            raise ConfigError(f"--{name.replace('_', '-')} must be positive, got {getattr(cfg, name)}")
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} must be positive, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.ema < 1.0:
         raise ConfigError(f"--ema must be in [0, 1), got {cfg.ema}")
     _check_choice("--on-failure", cfg.on_failure, ("warn", "stop"))

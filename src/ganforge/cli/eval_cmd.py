@@ -10,7 +10,7 @@ from ganforge.errors import ConfigError
 EPILOG = """examples:
   ganforge eval runs/dcgan-mnist --metrics fid,kid,is,pr,dc,1nn,w1,modes --n 10000
   ganforge eval --real mnist --fake my_samples/ --features mnist-classifier --json eval.json
-  ganforge eval --real photos/ --fake samples/ --inception-weights pt_inception-2015-12-05-6726825d.pth
+  ganforge eval --real photos/ --fake samples/ --inception-weights ~/pt_inception.pth
 
 metrics: fid kid is ms pr dc 1nn w1 modes gan-train (see docs of ganforge.evaluation.metrics)
 features: mnist-classifier fashion-classifier inception raw (default: by dataset)"""

@@ -133,8 +133,9 @@ def _check_capabilities(metrics: tuple[str, ...], extractor: Extractor, fake: Sa
             raise ConfigError(f"modes on points needs a toy set with discrete modes "
                               f"({', '.join(TOY_WITH_MODES)}), not {fake.dataset}")
     if probs_metrics and not extractor.has_probs:
-        raise ConfigError(f"{', '.join(probs_metrics)} need class probabilities; feature "
-                          f"extractor '{extractor.name}' has none (use a classifier or inception)")
+        raise ConfigError(f"metrics {', '.join(probs_metrics)} need class probabilities, which "
+                          f"feature extractor '{extractor.name}' does not give; use "
+                          "--features mnist-classifier, fashion-classifier or inception")
 
 
 def dataset_source(name: str, split: str, data_dir: str | None = None,

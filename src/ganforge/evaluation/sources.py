@@ -165,8 +165,7 @@ class RunSource(SampleSource):
         self.run = load_run(path, device)
         self.name, self.kind = f"run:{path}", self.run.spec.kind
         self.dataset, self.num_classes = self.run.config.data, self.run.spec.num_classes
-        # Class-conditional variants put the labels `y` in their noise.
-        self.labelled = "y" in self.run.variant.noise(1, torch.Generator().manual_seed(0))
+        self.labelled = self.run.conditional  # cgan / acgan: the noise carries labels "y"
 
     def available(self) -> int | None:
         return None

@@ -51,7 +51,7 @@ class Minimax(AdversarialLoss):
 
 
 class NonSaturating(Minimax):
-    """Goodfellow et al. (2014), section 3: G maximises log D(G(z)) instead, for strong gradients."""
+    """Goodfellow et al. (2014), section 3: G maximises log D(G(z)), for strong gradients."""
 
     name = "nonsaturating"
 
@@ -89,7 +89,7 @@ class Wasserstein(AdversarialLoss):
 
 
 class Hinge(AdversarialLoss):
-    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D minimises relu(1 - D(x)) + relu(1 + D(G(z)))."""
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): relu(1 - D(x)) + relu(1 + D(G(z)))."""
 
     name = "hinge"
     probabilistic = False

@@ -9,7 +9,7 @@ from torch import nn
 
 
 class EMA:
-    """A frozen copy of `net` whose parameters track theta_ema <- d * theta_ema + (1 - d) * theta."""
+    """A frozen copy of `net` tracking theta_ema <- d * theta_ema + (1 - d) * theta."""
 
     def __init__(self, net: nn.Module, decay: float) -> None:
         self.decay = decay

@@ -29,7 +29,8 @@ TOY_POINTS = 2000
 class Pictures:
     """Draws the run's pictures from fixed generator inputs (the same every time)."""
 
-    def __init__(self, cfg: TrainConfig, variant: Variant, data: InMemoryDataset, run: RunDir) -> None:
+    def __init__(self, cfg: TrainConfig, variant: Variant, data: InMemoryDataset, run: RunDir
+                 ) -> None:
         self.variant, self.run, self.kind = variant, run, data.kind
         gen = torch.Generator().manual_seed(cfg.seed + 1)
         n = cfg.grid_size if data.kind == "image" else TOY_POINTS

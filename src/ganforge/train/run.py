@@ -80,7 +80,8 @@ class RunDir:
         """An existing run folder, checked to be one."""
         run = cls(Path(path))
         if not run.root.is_dir():
-            raise RunError(f"run folder '{path}' does not exist; pass a folder made by ganforge train")
+            raise RunError(f"run folder '{path}' does not exist; "
+                           "pass a folder made by ganforge train")
         if not run.config_path.is_file() or not run.meta_path.is_file():
             raise RunError(f"'{path}' is not a ganforge run folder (no config.yaml/meta.json); "
                            "pass a folder made by ganforge train")

@@ -38,7 +38,8 @@ def resolve_device(name: str) -> torch.device:
                           "use --device cpu or auto")
     if name == "mps" and not (getattr(torch.backends, "mps", None)
                               and torch.backends.mps.is_available()):
-        raise ConfigError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
+        raise ConfigError("--device mps: Apple's MPS is not available here; "
+                          "use --device cpu or auto")
     return torch.device(name)
 
 

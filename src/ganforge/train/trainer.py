@@ -105,6 +105,8 @@ class Trainer:
         """Train until the step budget is spent, the user interrupts, or a failure stops it."""
         console = Console(self.total, self.step, self.quiet)
         self.variant.train()
+        if self.step == 0:
+            self.save()  # a last good checkpoint exists even if step 1 diverges
         status = "complete"
         try:
             with graceful_interrupt() as stop, self.run.log_writer() as log:

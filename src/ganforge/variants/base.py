@@ -73,11 +73,11 @@ class Variant(nn.Module, ABC):
 
     @abstractmethod
     def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
-        """Random generator inputs for `n` samples (z, and labels/codes where the variant has them)."""
+        """Random generator inputs for `n` samples (z, and labels/codes where there are any)."""
 
     @abstractmethod
     def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
-        """Samples from the generator inputs; `net` replaces `self.generator` (e.g. the EMA copy)."""
+        """Samples from generator inputs; `net` replaces `self.generator` (e.g. the EMA copy)."""
 
     def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
         """Fixed inputs for the sample grids (conditional variants order them by class)."""

@@ -1,0 +1,133 @@
+"""`ganforge eval` end to end: folders, a tiny trained run, the JSON record, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import ganforge
+from ganforge.cli.main import main
+from ganforge.data import load_dataset
+from ganforge.features.classifier import load_classifier, to_input
+
+PROVENANCE = ("metric", "value", "values", "n_real", "n_fake", "features", "features_sha256",
+              "resize_method", "real_split", "seed", "ganforge_version", "date")
+
+
+def write_pngs(folder: Path, images: torch.Tensor) -> Path:
+    """Save uint8 (N, 1, H, W) images as PNG files."""
+    folder.mkdir(parents=True)
+    for i, img in enumerate(images):
+        Image.fromarray(img[0].numpy()).save(folder / f"{i:04d}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> tuple[Path, Path, torch.Tensor]:
+    images = load_dataset("mnist", split="test").data[:128]
+    root = tmp_path_factory.mktemp("eval")
+    return write_pngs(root / "real", images[:64]), write_pngs(root / "fake", images[64:]), images
+
+
+def features_of(images: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        return load_classifier("mnist-classifier").features_and_logits(to_input(images))[0] \
+            .double().numpy()
+
+
+def test_two_folders_end_to_end(folders, tmp_path, capsys) -> None:
+    real, fake, images = folders
+    out = tmp_path / "eval.json"
+    code = main(["eval", "--real", str(real), "--fake", str(fake), "--metrics", "fid,kid,pr",
+                 "--features", "mnist-classifier", "--batch-size", "16", "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "fid" in printed and "mnist-classifier" in printed
+    record = json.loads(out.read_text())
+    assert [r["metric"] for r in record["results"]] == ["fid", "kid", "pr"]
+    for result in record["results"]:
+        assert set(PROVENANCE) <= set(result)
+        assert result["n_real"] == 64 and result["n_fake"] == 64
+        assert len(result["features_sha256"]) == 64
+    a, b = features_of(images[:64]), features_of(images[64:])
+    mu = ((a.mean(0) - b.mean(0)) ** 2).sum()
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = np.sqrt(np.linalg.eigvals(s1 @ s2).real.clip(0, None)).sum()
+    expected = mu + np.trace(s1) + np.trace(s2) - 2 * root
+    assert record["results"][0]["value"] == pytest.approx(expected, rel=1e-3)
+
+
+def test_folder_against_dataset_name(folders, tmp_path) -> None:
+    _, fake, _ = folders
+    out = tmp_path / "e.json"
+    assert main(["eval", "--real", "mnist", "--fake", str(fake), "--n", "200",
+                 "--metrics", "fid,is,modes", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["n_real"] == 200 and record["n_fake"] == 64
+    assert record["provenance"]["real"] == "mnist:test"
+    assert record["provenance"]["features"] == "mnist-classifier"  # the dataset's default
+
+
+def test_eval_tiny_trained_run(tmp_path) -> None:
+    run_dir = tmp_path / "run"
+    ganforge.train("dcgan", data="mnist", steps=5, out=str(run_dir), quiet=True)
+    out = tmp_path / "run.json"
+    assert main(["eval", str(run_dir), "--n", "64", "--metrics", "fid,kid,is,modes",
+                 "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["provenance"]["real_split"] == "test"
+    assert record["provenance"]["fake"] == f"run:{run_dir}"
+    assert record["n_fake"] == 64 and record["results"][0]["value"] > 0
+    again = tmp_path / "again.json"
+    main(["eval", str(run_dir), "--n", "64", "--metrics", "fid", "--batch-size", "5",
+          "--json", str(again)])
+    assert json.loads(again.read_text())["results"][0]["value"] == pytest.approx(
+        record["results"][0]["value"], rel=1e-4)
+
+
+def bad_input_cases(tmp: Path, real: Path) -> list[tuple[list[str], str]]:
+    (tmp / "empty").mkdir()
+    (tmp / "notarun").mkdir()
+    return [
+        (["--real", str(real), "--fake", str(real), "--metrics", "fid,fdi"], "unknown metric"),
+        (["--real", str(real), "--fake", str(tmp / "missing")], "not an existing folder"),
+        (["--real", str(tmp / "missing"), "--fake", str(real)], "not an existing folder"),
+        (["--real", str(real), "--fake", str(tmp / "empty")], "no image files"),
+        ([str(tmp / "notarun")], "not a ganforge run folder"),
+        ([str(tmp / "missing")], "does not exist"),
+        (["--real", str(real), "--fake", str(real), "--features", "vgg"], "feature extractor"),
+        (["--real", "mnsit", "--fake", str(real)], "unknown dataset"),
+        (["--fake", str(real)], "--fake needs --real"),
+        ([], "name a RUN"),
+        (["--real", str(real), "--fake", str(real), "--n", "0"], "--n must be"),
+    ]
+
+
+def test_bad_input_is_one_line_exit_2(folders, tmp_path, capsys) -> None:
+    real, _, _ = folders
+    for args, message in bad_input_cases(tmp_path, real):
+        assert main(["eval", *args]) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, (args, err)
+
+
+def test_missing_inception_weights_say_how_to_get_them(folders, tmp_path, monkeypatch,
+                                                       capsys) -> None:
+    from ganforge.features import weights
+
+    real, fake, _ = folders
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))
+
+    def offline(url, dest, sha256, progress):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(weights, "_download", offline)
+    assert main(["eval", "--real", str(real), "--fake", str(fake), "--features",
+                 "inception"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--inception-weights" in err and "download" in err
