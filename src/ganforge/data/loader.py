@@ -73,7 +73,8 @@ class BatchLoader:
         """Build the device batch for example indices `idx` (a CPU int64 tensor)."""
         data = self.dataset.data
         if data.dtype == torch.uint8:
-            x = data[idx].to(self.device, torch.float32).mul_(2 / 255).sub_(1)
+            # copy uint8 (4x fewer bytes than float) and normalise on the device
+            x = data[idx].to(self.device, non_blocking=True).float().mul_(2 / 255).sub_(1)
         else:
             x = data[idx].to(self.device)
         y = None

@@ -18,7 +18,7 @@ class EMA:
     @torch.no_grad()
     def update(self, net: nn.Module) -> None:
         """One averaging step after a generator update; buffers (BN statistics) are copied."""
-        for e, p in zip(self.module.parameters(), net.parameters()):
-            e.lerp_(p, 1.0 - self.decay)
-        for e, b in zip(self.module.buffers(), net.buffers()):
-            e.copy_(b)
+        for avg, p in zip(self.module.parameters(), net.parameters()):
+            avg.lerp_(p, 1.0 - self.decay)
+        for buf, b in zip(self.module.buffers(), net.buffers()):
+            buf.copy_(b)

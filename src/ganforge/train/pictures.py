@@ -76,8 +76,9 @@ class Pictures:
             plot_density_1d(self.real.reshape(-1), pts.reshape(-1), self._critic_1d, path, title,
                             xlim=self.lim[0])
         else:
+            box = (self.lim[0], self.lim[1])
             plot_toy_2d(self.real[:, :2], pts[:, :2], self._critic_2d(pts.shape[1]), path, title,
-                        lim=self.lim)
+                        lim=box)
         self.frames.append(path)
         return path
 

@@ -91,7 +91,8 @@ def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: boo
         raise ConfigError(f"cannot change {flags} when resuming; start a new run with --out")
     cfg = validate(dataclasses.replace(cfg, **(overrides or {})))
     if overrides and ("steps" in overrides or "epochs" in overrides):
-        cfg = dataclasses.replace(cfg, **{k: overrides.get(k) for k in ("steps", "epochs")})
+        # the budget given now replaces the old one entirely (--epochs 10 drops an old --steps)
+        cfg = dataclasses.replace(cfg, steps=overrides.get("steps"), epochs=overrides.get("epochs"))
     state = load_checkpoint(run.checkpoint)
     device = resolve_device(cfg.device)
     data = load_data(cfg)
