@@ -3,10 +3,12 @@ with the MNIST domain classifier, and FID alone at growing n (streaming: memory 
 
 Memory is reported two ways, each measured around the evaluation call only (data already
 loaded): `tracemalloc_peak_mib`, the peak of Python/numpy allocations traced by tracemalloc
-(numpy registers its buffers; torch's C++ allocations are not traced), and `maxrss_delta_mib`,
-the growth of the process's peak resident set size (resource.getrusage ru_maxrss), which sees
-everything but only when the previous peak is exceeded. Each case runs in a fresh subprocess so
-the high-water marks do not carry over. Writes benchmarks/results/metrics_cost.{json,md}.
+(numpy registers its buffers; torch's C++ allocations are not traced), and `rss_peak_delta_mib`,
+the peak resident set size during the call (read from /proc/self/statm every 5 ms by a thread)
+minus the RSS just before it, which sees every allocation. (resource.getrusage's ru_maxrss is
+not used: loading the datasets sets a higher high-water mark than the evaluation reaches, so its
+delta reads 0.) Each case runs in a fresh subprocess. Writes
+benchmarks/results/metrics_cost.{json,md}.
 
     GANFORGE_DATA=../shared/data nice python benchmarks/metrics_cost.py
 """
@@ -18,11 +20,12 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,30 @@ def machine() -> dict[str, Any]:
             "torch_version": torch.__version__, "ganforge_version": __version__}
 
 
+def rss_bytes() -> int:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_during(fn: Callable[[], Any]) -> tuple[Any, int]:
+    """Run `fn`; return its result and the peak RSS above the starting RSS (5 ms sampling)."""
+    start, peak, done = rss_bytes(), [0], threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], rss_bytes())
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        result = fn()
+    finally:
+        done.set()
+        thread.join()
+    return result, max(peak[0], rss_bytes()) - start
+
+
 def measure(metrics: str, n: int, threads: int) -> dict[str, Any]:
     """One case in this process: train-split fakes vs the test split, timed and traced."""
     from ganforge.evaluation import EvalOptions, dataset_source, evaluate
@@ -50,17 +77,16 @@ def measure(metrics: str, n: int, threads: int) -> dict[str, Any]:
     torch.set_num_threads(threads)
     real, fake = dataset_source("mnist", "test"), dataset_source("mnist", "train")
     opts = EvalOptions(metrics=tuple(metrics.split(",")), n=n, features="mnist-classifier")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    evaluate(real, real, EvalOptions(metrics=("fid",), n=10))  # warm-up: weights, threads
     tracemalloc.start()
     start = time.perf_counter()
-    report = evaluate(fake, real, opts)
+    report, rss_peak = peak_rss_during(lambda: evaluate(fake, real, opts))
     seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"metrics": metrics, "n_real": report.n_real, "n_fake": report.n_fake,
             "seconds": round(seconds, 2), "tracemalloc_peak_mib": round(peak / 2**20, 1),
-            "maxrss_delta_mib": round((rss_after - rss_before) / 1024, 1),
+            "rss_peak_delta_mib": round(rss_peak / 2**20, 1),
             "values": {k: v for r in report.results for k, v in r.values.items()},
             "features": report.provenance.features,
             "features_sha256": report.provenance.features_sha256,
@@ -71,14 +97,15 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], command: str) -> 
     """Results as a markdown table with the machine facts."""
     lines = ["# Evaluation cost on the CPU (MNIST, mnist-classifier)", "",
              f"Command: `{command}`", "",
-             "| metrics | n real | n fake | seconds | tracemalloc peak MiB | maxrss delta MiB |",
+             "| metrics | n real | n fake | seconds | tracemalloc peak MiB | RSS peak delta MiB |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['metrics']} | {r['n_real']} | {r['n_fake']} | {r['seconds']} | "
-                     f"{r['tracemalloc_peak_mib']} | {r['maxrss_delta_mib']} |")
+                     f"{r['tracemalloc_peak_mib']} | {r['rss_peak_delta_mib']} |")
     lines += ["", "Time: wall clock of `evaluate()` (feature extraction of both sides + metrics)."
-              " Memory: tracemalloc peak (Python and numpy allocations) and ru_maxrss growth "
-              "(whole process) around the call, each case in a fresh process.", "",
+              " Memory: tracemalloc peak (Python and numpy allocations) and the peak RSS above "
+              "the RSS before the call (whole process, sampled every 5 ms), each case in a "
+              "fresh process.", "",
               "Machine:", ""] + [f"- {k}: {v}" for k, v in info.items()]
     return "\n".join(lines) + "\n"
 
@@ -100,7 +127,7 @@ def main() -> None:
                              text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(f"{metrics:8s} n={n:6d}  {rows[-1]['seconds']:7.1f} s  tracemalloc peak "
-              f"{rows[-1]['tracemalloc_peak_mib']} MiB  maxrss +{rows[-1]['maxrss_delta_mib']}"
+              f"{rows[-1]['tracemalloc_peak_mib']} MiB  RSS +{rows[-1]['rss_peak_delta_mib']}"
               f" MiB  {rows[-1]['values']}", flush=True)
     info = machine()
     command = f"nice python benchmarks/metrics_cost.py --threads {args.threads}"

@@ -29,8 +29,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 METRICS = ("fid", "kid", "pr", "dc", "1nn", "w1", "is", "ms", "modes")
 NOTES = (
     "IS is a property of one sample set, not a comparison: `is` is the Inception Score "
-    "(here: classifier score) of the second set and `is_real` that of the first; on real data "
-    "it is the ceiling a generator can reach, not a distance.",
+    "(here: the domain classifier's score) of the fake side and `is_real` that of the real "
+    "side; on real data it is the ceiling a generator can reach, not a floor of a distance.",
     "Mode counts on real data are 10/10 (1000/1000 only if every digit triple occurs) and KL to "
     "uniform measures the real class imbalance; they are listed as the reference, not as a "
     "floor of a distance.",
@@ -56,14 +56,15 @@ def part(data: InMemoryDataset, idx: torch.Tensor, name: str) -> DatasetSource:
 
 
 def pairs(dataset: str, n: int, seed: int) -> list[tuple[str, DatasetSource, DatasetSource]]:
-    """(label, first, second): train vs test, and two disjoint halves of train."""
+    """(label, real, fake): the test split against a train subset (a perfect generator's
+    samples), and two disjoint parts of the train split."""
     train = load_dataset(dataset, split="train", seed=seed)
     test = load_dataset(dataset, split="test", seed=seed)
     perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
     return [
-        ("train vs test", part(train, subset(len(train), n, seed), "train"),
-         part(test, subset(len(test), n, seed), "test")),
-        ("train half A vs half B", part(train, perm[:n].sort().values, "train-A"),
+        ("test vs train", part(test, subset(len(test), n, seed), "test"),
+         part(train, subset(len(train), n, seed), "train")),
+        ("train A vs train B", part(train, perm[:n].sort().values, "train-A"),
          part(train, perm[n : 2 * n].sort().values, "train-B")),
     ]
 
@@ -73,8 +74,9 @@ def row(dataset: str, label: str, report: EvalReport) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for result in report.results:
         values.update(result.values)
-    return {"dataset": dataset, "pair": label, "n_first": report.n_real,
-            "n_second": report.n_fake, "seconds": round(report.seconds, 1), "values": values,
+    return {"dataset": dataset, "pair": label, "real": report.provenance.real,
+            "fake": report.provenance.fake, "n_real": report.n_real, "n_fake": report.n_fake,
+            "seconds": round(report.seconds, 1), "values": values,
             "features": report.provenance.features,
             "features_sha256": report.provenance.features_sha256,
             "resize_method": report.provenance.resize_method, "seed": report.provenance.seed}
@@ -118,10 +120,9 @@ def main() -> None:
     plan = [("mnist", METRICS), ("fashion-mnist", METRICS),
             ("stacked-mnist", ("fid", "kid", "modes"))]
     for dataset, metrics in plan:
-        for label, first, second in pairs(dataset, args.n, args.seed):
+        for label, real, fake in pairs(dataset, args.n, args.seed):
             start = time.perf_counter()
-            report = evaluate(second, first, EvalOptions(metrics=metrics, n=args.n,
-                                                         seed=args.seed))
+            report = evaluate(fake, real, EvalOptions(metrics=metrics, n=args.n, seed=args.seed))
             rows.append(row(dataset, label, report))
             print(f"{dataset:14s} {label:24s} {time.perf_counter() - start:6.1f} s  "
                   + "  ".join(f"{k}={_cell(v)}" for k, v in rows[-1]["values"].items()),

@@ -87,6 +87,7 @@ def train_one(name: str, epochs: int, seed: int, data_dir: str | None) -> dict[s
               f"({time.time() - start:.0f} s)", flush=True)
     path = ASSETS / f"{name}.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    path.chmod(0o644)
     return {
         "dataset": dataset, "file": path.name, "sha256": file_sha256(path),
         "test_accuracy": acc, "test_n": len(test), "epochs": epochs, "seed": seed,

@@ -73,9 +73,9 @@ def test_folder_against_dataset_name(folders, tmp_path) -> None:
     assert record["provenance"]["features"] == "mnist-classifier"  # the dataset's default
 
 
-def test_eval_tiny_trained_run(tmp_path) -> None:
+def test_eval_tiny_trained_run(tmp_path, tiny) -> None:
     run_dir = tmp_path / "run"
-    ganforge.train("dcgan", data="mnist", steps=5, out=str(run_dir), quiet=True)
+    ganforge.train("dcgan", data="mnist", steps=5, out=str(run_dir), quiet=True, **tiny)
     out = tmp_path / "run.json"
     assert main(["eval", str(run_dir), "--n", "64", "--metrics", "fid,kid,is,modes",
                  "--json", str(out)]) == 0
@@ -105,6 +105,8 @@ def bad_input_cases(tmp: Path, real: Path) -> list[tuple[list[str], str]]:
         (["--fake", str(real)], "--fake needs --real"),
         ([], "name a RUN"),
         (["--real", str(real), "--fake", str(real), "--n", "0"], "--n must be"),
+        (["--real", str(real), "--fake", str(real), "--device", "cuda"], "--device cuda")
+        if not torch.cuda.is_available() else ([], "name a RUN"),
     ]
 
 
@@ -131,3 +133,21 @@ def test_missing_inception_weights_say_how_to_get_them(folders, tmp_path, monkey
                  "inception"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--inception-weights" in err and "download" in err
+
+
+def test_conditional_run_is_a_labelled_source(tmp_path, tiny) -> None:
+    from ganforge.evaluation import RunSource
+
+    run_dir = tmp_path / "cgan"
+    ganforge.train("cgan", data="mnist", steps=2, out=str(run_dir), quiet=True, **tiny)
+    src = RunSource(run_dir)
+    assert src.labelled and src.num_classes == 10
+    big = list(src.chunks(40, 64, seed=3))
+    small = list(src.chunks(40, 7, seed=3))
+    x_big, y_big = torch.cat([c.x for c in big]), torch.cat([c.y for c in big])
+    x_small, y_small = torch.cat([c.x for c in small]), torch.cat([c.y for c in small])
+    assert x_big.dtype == torch.uint8 and x_big.shape == (40, 1, 28, 28)
+    assert torch.equal(y_big, y_small)
+    assert (x_big.int() - x_small.int()).abs().max() <= 1  # float rounding at a .5 boundary
+    expected = src.run.variant.noise(40, torch.Generator().manual_seed(3))["y"]
+    assert torch.equal(y_big, expected.cpu())

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
                    help="pt_inception-2015-12-05-6726825d.pth (else the cache, else download)")
     p.add_argument("--batch-size", type=int, default=100, help="extraction batch (default: 100)")
     p.add_argument("--seed", type=int, default=0, help="seed of noise and subsets (default: 0)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     p.add_argument("--data-dir", default=None, help="folder holding datasets")
     p.add_argument("--max-samples", type=int, default=10_000,
                    help="raw features kept per side for KID/PR/DC/1-NN/W1 (default: 10000)")
@@ -47,11 +47,12 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and optionally write the JSON record."""
     from ganforge.evaluation import EvalOptions, evaluate_folders, evaluate_run, parse_metrics
+    from ganforge.train.session import resolve_device
 
     options = EvalOptions(
         metrics=parse_metrics(args.metrics) if args.metrics is not None else None,
         n=args.n, features=args.features, inception_weights=args.inception_weights,
-        batch_size=args.batch_size, seed=args.seed, device=args.device,
+        batch_size=args.batch_size, seed=args.seed, device=str(resolve_device(args.device)),
         max_samples=args.max_samples,
     )
     if args.run and args.fake:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 
 from torch import Tensor
@@ -107,10 +108,10 @@ def evaluate(fake: SampleSource, real: SampleSource, options: EvalOptions) -> Ev
     _check_capabilities(metrics, extractor, fake)
     start = time.perf_counter()
     needs = combined_needs(metrics, fake.kind)
-    stream = {"n": options.n, "batch_size": options.batch_size, "seed": options.seed,
-              "max_samples": options.max_samples, "is_splits": options.is_splits}
-    real_stats = accumulate(real, extractor, needs, **stream)  # type: ignore[arg-type]
-    fake_stats = accumulate(fake, extractor, needs, **stream)  # type: ignore[arg-type]
+    stream = partial(accumulate, extractor=extractor, needs=needs, n=options.n,
+                     batch_size=options.batch_size, seed=options.seed,
+                     max_samples=options.max_samples, is_splits=options.is_splits)
+    real_stats, fake_stats = stream(real), stream(fake)
     ctx = MetricContext(options.metric_params(), _real_train(real, options.seed))
     prov = Provenance(extractor.name, extractor.weights_sha256, extractor.resize_method,
                       real.name, real.split, fake.name, options.seed, options.batch_size,

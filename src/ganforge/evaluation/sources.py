@@ -162,7 +162,7 @@ class RunSource(SampleSource):
     def __init__(self, path: str | os.PathLike[str], device: str = "cpu") -> None:
         from ganforge.api import load_run
 
-        self.run = load_run(path, device)
+        self.run = load_run(Path(path), device)
         self.name, self.kind = f"run:{path}", self.run.spec.kind
         self.dataset, self.num_classes = self.run.config.data, self.run.spec.num_classes
         self.labelled = self.run.conditional  # cgan / acgan: the noise carries labels "y"
