@@ -102,25 +102,32 @@ def main() -> None:
     """Train, score and write the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default="cgan,acgan,infogan")
-    p.add_argument("--steps", default="500,1000,1500,2000", help="evaluation points")
+    p.add_argument("--steps", default="500,1000,1500,2000,3000,4000",
+                   help="step counts at which each model is scored")
+    p.add_argument("--steps-for", action="append", default=[], metavar="MODEL=LIST",
+                   help="another list for one model, e.g. infogan=500,1000,2000,4000,6000")
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-only", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(2)
-    steps = [int(s) for s in args.steps.split(",")]
+    models = args.models.split(",")
+    steps = {m: [int(s) for s in args.steps.split(",")] for m in models}
+    for item in args.steps_for:
+        model, _, values = item.partition("=")
+        steps[model] = [int(s) for s in values.split(",")]
     options = {"width": args.width, "seed": args.seed, "monitor_every": 0, "log_every": 10_000,
                "checkpoint_every": 100_000}
-    models = args.models.split(",")
-    segments = {m: train_segments(m, RUNS / m, steps, **options) for m in models}
+    segments = {m: train_segments(m, RUNS / m, steps[m], **options) for m in models}
     if args.train_only:
         return
     wait_for_classifier(30)
     scorer, rows = Scorer(), []
     for m in models:
-        for i, seg in enumerate(segments[m][: len(steps)]):
-            rows.append(evaluate(m, RUNS / m, seg, scorer, final=i == len(steps) - 1))
-        figures(m, RUNS / m, steps[-1])
+        last = len(steps[m]) - 1
+        for i, seg in enumerate(segments[m][: last + 1]):
+            rows.append(evaluate(m, RUNS / m, seg, scorer, final=i == last))
+        figures(m, RUNS / m, steps[m][-1])
     write(rows, scorer, options)
 
 

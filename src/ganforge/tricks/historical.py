@@ -25,8 +25,9 @@ class HistoricalAverage(nn.Module):
     @torch.no_grad()
     def update(self) -> None:
         """Fold the current parameters in: avg_t = avg_{t-1} + (theta_t - avg_{t-1}) / t."""
-        self.count += 1
-        weight = float(1.0 / self.count)
+        count: Tensor = self.count  # type: ignore[assignment]
+        count += 1
+        weight = float(1.0 / count)
         for avg, p in zip(self.averages(), self._params):
             avg.lerp_(p.detach(), weight)
 

@@ -69,7 +69,7 @@ class LabelledDiscriminator(nn.Module):
 
     def forward_features(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """D's raw output (B,) and last hidden features (B, F)."""
-        return self.net.forward_features(self._join(x, y))
+        return self.net.forward_features(self._join(x, y))  # type: ignore[operator]
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         return self.forward_features(x, y)[0]
