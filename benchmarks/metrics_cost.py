@@ -105,7 +105,8 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any], command: str) -> 
     lines += ["", "Time: wall clock of `evaluate()` (feature extraction of both sides + metrics)."
               " Memory: tracemalloc peak (Python and numpy allocations) and the peak RSS above "
               "the RSS before the call (whole process, sampled every 5 ms), each case in a "
-              "fresh process.", "",
+              "fresh process. The two FID rows show the streaming: 4x the samples, the same "
+              "memory. On a machine shared with other jobs the times vary by +-30 %.", "",
               "Machine:", ""] + [f"- {k}: {v}" for k, v in info.items()]
     return "\n".join(lines) + "\n"
 

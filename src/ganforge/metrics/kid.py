@@ -17,7 +17,8 @@ from ganforge.metrics._arrays import ArrayLike, as_pair, check_int
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Cubic polynomial kernel matrix (x.y / d + 1)^3 between the rows of x and y."""
-    return (x @ y.T / x.shape[1] + 1.0) ** 3
+    k = x @ y.T / x.shape[1] + 1.0
+    return k * k * k  # plain products: numpy's float64 ** 3 takes ~3x longer
 
 
 def polynomial_mmd2(x: ArrayLike, y: ArrayLike) -> float:
