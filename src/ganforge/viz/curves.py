@@ -49,7 +49,7 @@ def _series(records: Sequence[Mapping[str, object]], key: str) -> tuple[np.ndarr
         v = rec.get(key)
         if _is_number(v):
             s = rec.get("step", i)
-            steps.append(float(s) if _is_number(s) else float(i))
+            steps.append(float(s) if isinstance(s, (int, float)) and _is_number(s) else float(i))
             vals.append(float(v))  # type: ignore[arg-type]
     return np.asarray(steps), np.asarray(vals)
 
