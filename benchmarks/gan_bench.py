@@ -28,6 +28,8 @@ def train_segments(model: str, out: Path, steps: list[int], **options: Any) -> l
     returns [{steps, wall_s, cpu_s}] cumulated. Finished segments are reused, not retrained."""
     log = out / "bench_segments.json"
     done = json.loads(log.read_text()) if log.is_file() else []
+    if (out / "config.yaml").is_file():
+        _check_same(out, model, options)
     wall = done[-1]["wall_s"] if done else 0.0
     cpu = done[-1]["cpu_s"] if done else 0.0
     for target in steps[len(done):]:
@@ -45,6 +47,16 @@ def train_segments(model: str, out: Path, steps: list[int], **options: Any) -> l
         print(f"  {model} {out.name}: step {target}, {wall:.0f} s wall, {cpu:.0f} s CPU",
               flush=True)
     return done
+
+
+def _check_same(out: Path, model: str, options: dict[str, Any]) -> None:
+    """Refuse to continue a run folder trained with other options."""
+    from ganforge.train.run import RunDir
+
+    cfg = RunDir.open(out).config()
+    diff = {k: (getattr(cfg, k), v) for k, v in options.items() if getattr(cfg, k) != v}
+    if cfg.model != model or diff:
+        raise SystemExit(f"{out} was trained with other options {diff or cfg.model}; delete it")
 
 
 def load_snapshot(out: Path, steps: int) -> Run:

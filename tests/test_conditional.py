@@ -126,16 +126,20 @@ def test_infogan_defaults_and_q_learns_with_d() -> None:
     cfg = make_config("infogan", width=4)
     assert (cfg.latent_dim, cfg.n_cat, cfg.n_cont, cfg.info_lambda) == (62, 10, 2, 1.0)
     assert (cfg.lr_d, cfg.lr_g) == (2e-4, 1e-3)
+    paper = build_variant(make_config("infogan"), MNIST)  # appendix C.1: FC 1024, 7x7x128, ...
+    assert paper.discriminator.feature_dim == 1024 and paper.q_head[0].out_features == 128
+    assert paper.generator.net.fc[3].out_features == 128 * 7 * 7
     v = build_variant(make_config("infogan", **TINY), MNIST)
     groups = v.param_groups()
     q_ids = {id(p) for p in v.q_head.parameters()}
     assert q_ids <= {id(p) for p in groups["D"]} and not q_ids & {id(p) for p in groups["G"]}
     noise = v.noise(500, torch.Generator().manual_seed(0))
     assert set(noise) == {"z", "c_cat", "c_cont"} and noise["z"].shape == (500, 6)
-    assert float(noise["c_cont"].abs().max()) <= 1
+    assert float(noise["c_cont"].abs().max()) <= 1 and float(noise["z"].abs().max()) <= 1
     assert set(noise["c_cat"].tolist()) == set(range(10))
     terms = v.generator_loss(_batch())
-    assert terms["mi_cat"] == pytest.approx(math.log(10) - float(terms["info_cat"]))
+    bound = math.log(10) - float(terms["info_cat"])  # H(c) - CE
+    assert float(terms["mi_cat"]) == pytest.approx(bound, abs=1e-6)
 
 
 def test_infogan_traversal_layout() -> None:

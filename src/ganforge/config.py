@@ -28,7 +28,8 @@ class TrainConfig:
     variant: str = _opt("unconditional", "variant implementing the game (set by the preset)")
     data: str = _opt("mnist", "dataset name or folder:PATH (see `ganforge list`)")
     data_dir: str | None = _opt(None, "folder holding datasets (else $GANFORGE_DATA, the cache)")
-    arch: str = _opt("auto", "networks: mlp, dcgan, or auto (dcgan for images, mlp for points)")
+    arch: str = _opt("auto", "networks: mlp, dcgan, infogan (the InfoGAN paper's 28x28 nets), "
+                     "or auto (dcgan for images, mlp for points)")
     loss: str = _opt("nonsaturating", "adversarial loss (see `ganforge list`)")
     epochs: int | None = _opt(5, "number of passes over the data")
     steps: int | None = _opt(None, "number of training steps (batches); overrides --epochs")
@@ -142,7 +143,7 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     _check_choice("--on-failure", cfg.on_failure, ("warn", "stop"))
     _check_choice("--optimizer", cfg.optimizer, ("adam", "rmsprop"))
     _check_choice("--device", cfg.device, ("auto", "cpu", "cuda", "mps"))
-    _check_choice("--arch", cfg.arch, ("auto", "mlp", "dcgan"))
+    _check_choice("--arch", cfg.arch, ("auto", "mlp", "dcgan", "infogan"))
     _check_choice("--d-norm", cfg.d_norm, ("batch", "layer", "none"))
     if cfg.channels is not None and cfg.channels not in (1, 3):
         raise ConfigError(f"--channels must be 1 or 3, got {cfg.channels}")

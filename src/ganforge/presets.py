@@ -76,9 +76,11 @@ PRESETS.register(
 )
 PRESETS.register(
     "infogan",
-    # Chen et al. (2016), appendix C.1 (MNIST): 62 noise variables, one 10-way categorical and
-    # two continuous codes, lambda 1, Adam lr 2e-4 for D and 1e-3 for G, beta1 0.5.
-    {"variant": "infogan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
+    # Chen et al. (2016), appendix C.1 (MNIST): their networks (FC 1024 layers, width 64), 62
+    # noise variables, one 10-way categorical and two continuous codes, lambda 1, Adam lr 2e-4
+    # for D and 1e-3 for G, beta1 0.5.
+    {"variant": "infogan", "arch": "infogan", "width": 64, "loss": "nonsaturating",
+     "optimizer": "adam",
      "lr_g": 1e-3, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
      "d_norm": "batch", "latent_dim": 62, "n_cat": 10, "n_cont": 2, "info_lambda": 1.0,
      "grid_size": 100},

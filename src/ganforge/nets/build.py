@@ -7,29 +7,34 @@ from torch import nn
 from ganforge.config import TrainConfig
 from ganforge.errors import ConfigError
 from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganforge.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
 from ganforge.nets.init import dcgan_init
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganforge.tricks.spectral import apply_spectral_norm
 from ganforge.tricks.vbn import to_virtual_batchnorm
 from ganforge.variants.base import DataSpec
 
+CONV_ARCHS = ("dcgan", "infogan")
+
 
 def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
     """`auto` means conv nets for images and MLPs for points."""
     if cfg.arch == "auto":
         return "dcgan" if spec.kind == "image" else "mlp"
-    if cfg.arch == "dcgan" and spec.kind != "image":
+    if cfg.arch in CONV_ARCHS and spec.kind != "image":
         raise ConfigError(
-            f"--arch dcgan needs image data, but '{cfg.data}' is points; use --arch mlp")
+            f"--arch {cfg.arch} needs image data, but '{cfg.data}' is points; use --arch mlp")
     return cfg.arch
 
 
 def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.Module:
     """G for the data's shape; `in_extra` widens its input (labels, codes). With --vbn its
     BatchNorms are virtual: the variant then wraps it with `tricks.bundle.finish_generator`."""
-    if resolve_arch(cfg, spec) == "dcgan":
+    arch = resolve_arch(cfg, spec)
+    if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        net: nn.Module = DCGANGenerator(cfg.latent_dim, c, h, cfg.width, in_extra)
+        kind = DCGANGenerator if arch == "dcgan" else InfoGANGenerator
+        net: nn.Module = kind(cfg.latent_dim, c, h, cfg.width, in_extra)
     else:
         h = cfg.hidden
         images = spec.kind == "image"
@@ -40,14 +45,16 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
 
 def build_discriminator(
     cfg: TrainConfig, spec: DataSpec, in_extra: int = 0, out_dim: int = 1
-) -> MLPDiscriminator | DCGANDiscriminator:
+) -> MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator:
     """D for the data's shape; `in_extra` adds input channels/features (labels). The minibatch
     layers and spectral normalisation are applied here when the config asks for them."""
-    net: MLPDiscriminator | DCGANDiscriminator
+    net: MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator
     minibatch = (cfg.minibatch_disc, cfg.minibatch_stddev)
-    if resolve_arch(cfg, spec) == "dcgan":
+    arch = resolve_arch(cfg, spec)
+    if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        net = DCGANDiscriminator(c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
+        kind = DCGANDiscriminator if arch == "dcgan" else InfoGANDiscriminator
+        net = kind(c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
     else:
         h = cfg.hidden
         net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim, *minibatch)

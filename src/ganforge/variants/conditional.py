@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
 from ganforge.errors import ConfigError
-from ganforge.nets.build import resolve_arch
+from ganforge.nets.build import CONV_ARCHS, resolve_arch
 from ganforge.variants.base import DataSpec
 
 
@@ -77,7 +77,7 @@ class LabelledDiscriminator(nn.Module):
 
 def spatial_labels(cfg: TrainConfig, spec: DataSpec) -> bool:
     """True when D is convolutional (labels enter as maps)."""
-    return resolve_arch(cfg, spec) == "dcgan"
+    return resolve_arch(cfg, spec) in CONV_ARCHS
 
 
 def grid_rows(n: int, num_classes: int) -> Tensor:
