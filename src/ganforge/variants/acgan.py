@@ -17,11 +17,11 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
-from ganforge.losses import clip_weights, make_loss
+from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, Terms, Variant
+from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
 from ganforge.variants.conditional import (
     LabelledGenerator,
     batch_labels,
@@ -30,7 +30,7 @@ from ganforge.variants.conditional import (
 )
 
 
-class ACGAN(Variant):
+class ACGAN(SingleCriticVariant):
     """G(z, y) against D(x) -> (source, class)."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
@@ -90,15 +90,6 @@ class ACGAN(Variant):
         terms["loss"] = terms["loss"] + cls
         terms["cls"] = cls.detach()
         return terms
-
-    def after_discriminator_step(self) -> None:
-        if self.clip > 0:
-            clip_weights(self.discriminator, self.clip)
-
-    @torch.no_grad()
-    def critic(self, x: Tensor) -> Tensor:
-        out = self.discriminator(x)
-        return torch.sigmoid(out) if self.probabilistic else out
 
     @torch.no_grad()
     def classify(self, x: Tensor) -> Tensor:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data.batch import Batch
+from ganforge.losses.penalty import clip_weights
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,20 @@ class Variant(nn.Module, ABC):
     def device(self) -> torch.device:
         """Where the parameters live."""
         return next(self.parameters()).device
+
+
+class SingleCriticVariant(Variant):
+    """A variant whose D is one module called on images alone: WGAN clipping after D's step
+    (`clip` > 0) and D's opinion for pictures come for free."""
+
+    discriminator: Any  # a subclass's own, more precise type (with forward_features) wins
+    clip: float = 0.0
+
+    def after_discriminator_step(self) -> None:
+        if self.clip > 0:
+            clip_weights(self.discriminator, self.clip)
+
+    @torch.no_grad()
+    def critic(self, x: Tensor) -> Tensor:
+        out = self.discriminator(x)
+        return torch.sigmoid(out) if self.probabilistic else out

@@ -23,11 +23,11 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
-from ganforge.losses import clip_weights, make_loss
+from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, Terms, Variant
+from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
 from ganforge.variants.conditional import grid_rows, one_hot
 
 Q_HIDDEN = 128  # FC.128-BN-lReLU-FC, the paper's Q head for MNIST
@@ -61,7 +61,7 @@ def info_loss(q_out: Tensor, codes: dict[str, Tensor], n_cat: int) -> tuple[Tens
     return cat, cont
 
 
-class InfoGAN(Variant):
+class InfoGAN(SingleCriticVariant):
     """G(z, c) against D(x), with Q(c | x) on D's last hidden features."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
@@ -145,15 +145,6 @@ class InfoGAN(Variant):
         terms, fake_feats = self.tricks.g_terms(critic, fake, batch.x, self.step, self.adv)
         self._info_terms(fake_feats, codes, terms, "")
         return terms
-
-    def after_discriminator_step(self) -> None:
-        if self.clip > 0:
-            clip_weights(self.discriminator, self.clip)
-
-    @torch.no_grad()
-    def critic(self, x: Tensor) -> Tensor:
-        out = self.discriminator(x)
-        return torch.sigmoid(out) if self.probabilistic else out
 
     @torch.no_grad()
     def predict_codes(self, x: Tensor) -> dict[str, Tensor]:

@@ -8,13 +8,13 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
-from ganforge.losses import clip_weights, make_loss
+from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, Terms, Variant
+from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
 
 
-class Unconditional(Variant):
+class Unconditional(SingleCriticVariant):
     """G(z) against D(x): Goodfellow et al. (2014) Algorithm 1 with a pluggable loss."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
@@ -51,11 +51,3 @@ class Unconditional(Variant):
         terms, _ = self.tricks.g_terms(critic, fake, batch.x, self.step, self.adv)
         return terms
 
-    def after_discriminator_step(self) -> None:
-        if self.clip > 0:
-            clip_weights(self.discriminator, self.clip)
-
-    @torch.no_grad()
-    def critic(self, x: Tensor) -> Tensor:
-        out = self.discriminator(x)
-        return torch.sigmoid(out) if self.probabilistic else out
