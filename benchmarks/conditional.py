@@ -13,6 +13,7 @@ results/conditional_*.png are committed.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -78,7 +79,7 @@ def code_purity(codes: np.ndarray, classes: np.ndarray, k: int = 10) -> dict[str
 def evaluate(model: str, out: Path, seg: dict, scorer: Scorer, final: bool) -> dict[str, Any]:
     """One row of the table: the scores of G at the end of segment `seg`."""
     run = load_snapshot(out, seg["steps"])
-    row: dict[str, Any] = {"model": model, **seg}
+    row: dict[str, Any] = {"model": model, **seg, "date": datetime.date.today().isoformat()}
     if model == "infogan":
         inputs = run.variant.noise(10_000, torch.Generator().manual_seed(1))
         fake = torch.cat(list(chunks(run, inputs)))
@@ -142,7 +143,7 @@ def main() -> None:
 def write(rows: list[dict[str, Any]], scorer: Scorer, options: dict[str, Any]) -> None:
     """results/conditional.{json,md}."""
     columns = ["model", "steps", "wall_s", "cpu_s", "gan_test", "gan_train", "gan_base",
-               "purity", "majority_purity", "fid"]
+               "purity", "majority_purity", "fid", "date"]
     notes = ("MNIST 28x28, batch 64, one run per model (seed 0), scored at each step count. "
              "cgan and acgan: their presets with DCGAN nets of width 32 and samples from an EMA "
              "of G (--ema 0.999); infogan: its preset (the paper's networks, FC 1024 layers, "
@@ -156,12 +157,25 @@ def write(rows: list[dict[str, Any]], scorer: Scorer, options: dict[str, Any]) -
              "samples, categorical code vs the classifier's label, best one-to-one matching "
              "(Hungarian); majority_purity lets codes share a class. FID: classifier features, "
              "10k samples vs the 10k test images.")
-    save("conditional", rows, columns, "Conditional GANs on MNIST (CPU)", notes)
     path = RESULTS / "conditional.json"
+    rows, options = _keep_other_models(path, rows, options)
+    save("conditional", rows, columns, "Conditional GANs on MNIST (CPU)", notes)
     body = json.loads(path.read_text())
     body.update(provenance=scorer.provenance(), options=options, machine=machine(),
                 processor=platform.processor(), nproc=os.cpu_count())
     path.write_text(json.dumps(body, indent=2))
+
+
+def _keep_other_models(path: Path, rows: list[dict[str, Any]], options: dict[str, Any]
+                       ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows and options of the models this call did not re-run, kept from the committed table
+    (so `--models infogan` updates infogan's rows only)."""
+    if not path.is_file():
+        return rows, options
+    old = json.loads(path.read_text())
+    kept = [r for r in old.get("rows", []) if r["model"] not in options]
+    kept_options = {m: o for m, o in old.get("options", {}).items() if m not in options}
+    return kept + rows, {**kept_options, **options}
 
 
 if __name__ == "__main__":

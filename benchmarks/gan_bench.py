@@ -28,6 +28,10 @@ def train_segments(model: str, out: Path, steps: list[int], **options: Any) -> l
     returns [{steps, wall_s, cpu_s}] cumulated. Finished segments are reused, not retrained."""
     log = out / "bench_segments.json"
     done = json.loads(log.read_text()) if log.is_file() else []
+    have = [d["steps"] for d in done]
+    if have[: len(steps)] != steps[: len(have)]:
+        raise SystemExit(f"{out} holds segments {have}, not matching "
+                         f"{steps}; delete it or ask for those step counts")
     if (out / "config.yaml").is_file():
         _check_same(out, model, options)
     wall = done[-1]["wall_s"] if done else 0.0

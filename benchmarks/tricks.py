@@ -2,10 +2,12 @@
 features) and mode counts with each trick switched on alone, every run at the same step budget and
 seed as the baseline.
 
-    nice .venv/bin/python benchmarks/tricks.py                      # every row, 1000 steps each
+    nice .venv/bin/python benchmarks/tricks.py                      # every row, 3000 steps each
     nice .venv/bin/python benchmarks/tricks.py --only baseline,spectral-norm --steps 300
 
-Runs go to benchmarks/runs/tricks/ (ignored by git); results/tricks.{json,md} are committed.
+The baseline is also trained with --baseline-seeds (default 1,2) so the table shows how much FID
+moves from seed to seed alone. Runs go to benchmarks/runs/tricks/ (ignored by git);
+results/tricks.{json,md,png} are committed.
 """
 
 from __future__ import annotations
@@ -42,11 +44,14 @@ TRICKS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def slug(name: str) -> str:
     """A folder name for a row."""
-    return name.split(" ")[0].replace("(", "").replace(")", "")
+    return name.split(" ")[0].replace("(", "").replace(")", "") + (
+        "-" + name.rsplit(" ", 1)[1].rstrip(")") if name.startswith("baseline (") else "")
 
 
 def options_for(name: str, steps: int, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The preset and full options of row `name`."""
+    """The preset and full options of row `name` ("baseline (seed N)" rows change the seed)."""
+    if name.startswith("baseline (seed "):
+        return "dcgan", {**base, "seed": int(name.rsplit(" ", 1)[1].rstrip(")"))}
     preset, extra = TRICKS[name]
     resolved = {k: steps if v == "{steps}" else v for k, v in extra.items()}
     return preset, {**base, **resolved}
@@ -70,7 +75,9 @@ def score(name: str, out: Path, seg: dict[str, Any], scorer: Scorer) -> dict[str
 def main() -> None:
     """Train every row, score it, write the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--baseline-seeds", default="1,2",
+                   help="other seeds of the baseline, for the seed-to-seed spread")
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", default="", help="comma-separated row names (prefixes) to run")
@@ -79,7 +86,9 @@ def main() -> None:
     torch.set_num_threads(2)
     base = {"width": args.width, "seed": args.seed, "monitor_every": 0, "log_every": 10_000,
             "checkpoint_every": 100_000}
-    names = [n for n in TRICKS if not args.only
+    rows_all = list(TRICKS)[:1] + [f"baseline (seed {x})" for x in
+                                   args.baseline_seeds.split(",") if x] + list(TRICKS)[1:]
+    names = [n for n in rows_all if not args.only
              or any(n.startswith(o) for o in args.only.split(","))]
     segs = {}
     for name in names:
@@ -91,14 +100,16 @@ def main() -> None:
     scorer = Scorer()
     rows = [score(n, RUNS / slug(n), segs[n], scorer) for n in names]
     write(rows, scorer, args)
+    figure(rows)
 
 
 def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace) -> None:
     """results/tricks.{json,md}."""
     prov = scorer.provenance()
     notes = (f"Budget: {args.steps} steps (batch 64, about {args.steps * 64 / 60000:.2f} epochs) "
-             f"per row, DCGAN nets of width {args.width}, seed {args.seed}, one run per row, so "
-             "differences of a few FID points are within run-to-run noise. FID: "
+             f"per row, DCGAN nets of width {args.width}, seed {args.seed}, one run per row; the "
+             f"baseline is repeated with seeds {args.baseline_seeds} to show the seed-to-seed "
+             "spread: a trick whose FID lies inside it has no effect measurable by one run. FID: "
              f"{prov['extractor']} features (sha256 {prov['weights_sha256'][:12]}…), "
              f"{N_FAKE} samples vs the 10k MNIST test images. modes: classes (of 10) reached by "
              "at least one sample; kl_to_uniform: KL(class histogram || uniform) in nats; "
@@ -113,6 +124,33 @@ def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace) 
     body = json.loads(path.read_text())
     body.update(provenance=prov, budget_steps=args.steps, width=args.width, machine=machine())
     path.write_text(json.dumps(body, indent=2))
+
+
+def figure(rows: list[dict[str, Any]]) -> None:
+    """results/tricks.png: FID per row, the baseline seeds' range shaded."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    base = [r["fid"] for r in rows if r["trick"].startswith("baseline")]
+    fig = Figure(figsize=(7, 0.35 * len(rows) + 1.2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    names = [r["trick"] for r in rows][::-1]
+    fids = [r["fid"] for r in rows][::-1]
+    colors = ["0.55" if n.startswith("baseline") else "tab:blue" for n in names]
+    ax.barh(names, fids, color=colors)
+    if base:
+        ax.axvspan(min(base), max(base), color="0.85", zorder=0,
+                   label=f"baseline over {len(base)} seeds")
+        ax.legend(loc="lower right", fontsize=8)
+    for y, (fid, r) in enumerate(zip(fids, rows[::-1], strict=True)):
+        ax.text(fid, y, f" {fid:.1f} ({r['modes']} modes)", va="center", fontsize=7)
+    ax.set_xlabel("FID, MNIST-classifier features (lower is better)")
+    ax.set_title(f"Tricks on DCGAN, MNIST, {rows[0]['steps']} steps each", fontsize=10)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlim(0, max(fids) * 1.3)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "tricks.png", dpi=110)
 
 
 if __name__ == "__main__":
