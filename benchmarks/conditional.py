@@ -126,8 +126,11 @@ def main() -> None:
         steps[model] = [int(s) for s in values.split(",")]
     common = {"seed": args.seed, "monitor_every": 0, "log_every": 10_000,
               "checkpoint_every": 100_000}
-    options = {m: {**common, **MODELS[m][0]} for m in models}
-    segments = {m: train_segments(m, RUNS / m, steps[m], **options[m]) for m in models}
+    #: Row label and run folder: the model's name, with "-seedN" for seeds other than 0.
+    names = {m: m if args.seed == 0 else f"{m}-seed{args.seed}" for m in models}
+    options = {names[m]: {**common, **MODELS[m][0]} for m in models}
+    segments = {m: train_segments(m, RUNS / names[m], steps[m], **options[names[m]])
+                for m in models}
     if args.train_only:
         return
     wait_for_classifier(30)
@@ -135,8 +138,10 @@ def main() -> None:
     for m in models:
         last = len(steps[m]) - 1
         for i, seg in enumerate(segments[m][: last + 1]):
-            rows.append(evaluate(m, RUNS / m, seg, scorer, final=i == last))
-        figures(m, RUNS / m, steps[m][-1])
+            row = evaluate(m, RUNS / names[m], seg, scorer, final=i == last)
+            rows.append({**row, "model": names[m]})
+        if args.seed == 0:  # the committed pictures come from the seed-0 runs
+            figures(m, RUNS / m, steps[m][-1])
     write(rows, scorer, options)
 
 
@@ -144,7 +149,8 @@ def write(rows: list[dict[str, Any]], scorer: Scorer, options: dict[str, Any]) -
     """results/conditional.{json,md}."""
     columns = ["model", "steps", "wall_s", "cpu_s", "gan_test", "gan_train", "gan_base",
                "purity", "majority_purity", "fid", "date"]
-    notes = ("MNIST 28x28, batch 64, one run per model (seed 0), scored at each step count. "
+    notes = ("MNIST 28x28, batch 64, one run per model (seed 0; a model-seedN row is the same "
+             "model trained with seed N), scored at each step count. "
              "cgan and acgan: their presets with DCGAN nets of width 32 and samples from an EMA "
              "of G (--ema 0.999); infogan: its preset (the paper's networks, FC 1024 layers, "
              "width 64, lr_g 1e-3, lr_d 2e-4), no EMA. wall_s and cpu_s are cumulative training "

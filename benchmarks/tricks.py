@@ -2,7 +2,7 @@
 features) and mode counts with each trick switched on alone, every run at the same step budget and
 seed as the baseline.
 
-    nice .venv/bin/python benchmarks/tricks.py                      # every row, 3000 steps each
+    nice .venv/bin/python benchmarks/tricks.py         # every row, scored at 3000 and 6000 steps
     nice .venv/bin/python benchmarks/tricks.py --only baseline,spectral-norm --steps 300
 
 The baseline is also trained with --baseline-seeds (default 1,2) so the table shows how much FID
@@ -48,12 +48,13 @@ def slug(name: str) -> str:
         "-" + name.rsplit(" ", 1)[1].rstrip(")") if name.startswith("baseline (") else "")
 
 
-def options_for(name: str, steps: int, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The preset and full options of row `name` ("baseline (seed N)" rows change the seed)."""
+def options_for(name: str, anneal: int, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The preset and full options of row `name` ("baseline (seed N)" rows change the seed);
+    `anneal` replaces "{steps}" (the instance noise's annealing length)."""
     if name.startswith("baseline (seed "):
         return "dcgan", {**base, "seed": int(name.rsplit(" ", 1)[1].rstrip(")"))}
     preset, extra = TRICKS[name]
-    resolved = {k: steps if v == "{steps}" else v for k, v in extra.items()}
+    resolved = {k: anneal if v == "{steps}" else v for k, v in extra.items()}
     return preset, {**base, **resolved}
 
 
@@ -75,7 +76,8 @@ def score(name: str, out: Path, seg: dict[str, Any], scorer: Scorer) -> dict[str
 def main() -> None:
     """Train every row, score it, write the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--steps", default="3000,6000",
+                   help="budgets, comma-separated; each run is scored at each (resumed)")
     p.add_argument("--baseline-seeds", default="1,2",
                    help="other seeds of the baseline, for the seed-to-seed spread")
     p.add_argument("--width", type=int, default=32)
@@ -90,15 +92,17 @@ def main() -> None:
                                    args.baseline_seeds.split(",") if x] + list(TRICKS)[1:]
     names = [n for n in rows_all if not args.only
              or any(n.startswith(o) for o in args.only.split(","))]
+    budgets = [int(x) for x in args.steps.split(",")]
     segs = {}
     for name in names:
-        preset, options = options_for(name, args.steps, base)
-        segs[name] = train_segments(preset, RUNS / slug(name), [args.steps], **options)[0]
+        preset, options = options_for(name, budgets[0], base)
+        segs[name] = train_segments(preset, RUNS / slug(name), budgets, **options)[: len(budgets)]
     if args.train_only:
         return
     wait_for_classifier(30)
     scorer = Scorer()
-    rows = [score(n, RUNS / slug(n), segs[n], scorer) for n in names]
+    rows = [score(n, RUNS / slug(n), seg, scorer) for b in range(len(budgets)) for n in names
+            for seg in [segs[n][b]]]
     write(rows, scorer, args)
     figure(rows)
 
@@ -106,8 +110,11 @@ def main() -> None:
 def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace) -> None:
     """results/tricks.{json,md}."""
     prov = scorer.provenance()
-    notes = (f"Budget: {args.steps} steps (batch 64, about {args.steps * 64 / 60000:.2f} epochs) "
-             f"per row, DCGAN nets of width {args.width}, seed {args.seed}, one run per row; the "
+    steps = [int(x) for x in args.steps.split(",")]
+    epochs = ", ".join(f"{s * 64 / 60000:.1f}" for s in steps)
+    notes = (f"Budgets: {args.steps} steps (batch 64, about {epochs} epochs); each run is "
+             "scored at each budget (the later one resumes the same run). DCGAN nets of width "
+             f"{args.width}, seed {args.seed}, one run per row; the "
              f"baseline is repeated with seeds {args.baseline_seeds} to show the seed-to-seed "
              "spread: a trick whose FID lies inside it has no effect measurable by one run. FID: "
              f"{prov['extractor']} features (sha256 {prov['weights_sha256'][:12]}…), "
@@ -116,39 +123,43 @@ def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace) 
              "min_class_share: the rarest class's share of the samples (0.1 = balanced). "
              "wall_s / cpu_s: training time on a shared 2-core machine. TTUR row: lr_d 4e-4, "
              "lr_g 1e-4, Adam(0, 0.9) (SAGAN's values). Historical averaging weight 0.1; "
-             "instance noise std 0.1 annealed to 0 over the whole run.")
+             f"instance noise std 0.1 annealed to 0 over the first {steps[0]} steps.")
     columns = ["trick", "steps", "wall_s", "cpu_s", "fid", "modes", "kl_to_uniform",
                "min_class_share"]
     save("tricks", rows, columns, "Training tricks on DCGAN, MNIST (CPU)", notes)
     path = RESULTS / "tricks.json"
     body = json.loads(path.read_text())
-    body.update(provenance=prov, budget_steps=args.steps, width=args.width, machine=machine())
+    body.update(provenance=prov, budget_steps=steps, width=args.width, machine=machine())
     path.write_text(json.dumps(body, indent=2))
 
 
 def figure(rows: list[dict[str, Any]]) -> None:
-    """results/tricks.png: FID per row, the baseline seeds' range shaded."""
+    """results/tricks.png: FID per row, one panel per budget, the baseline seeds' range shaded."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    base = [r["fid"] for r in rows if r["trick"].startswith("baseline")]
-    fig = Figure(figsize=(7, 0.35 * len(rows) + 1.2))
+    budgets = sorted({r["steps"] for r in rows})
+    per = [[r for r in rows if r["steps"] == b] for b in budgets]
+    fig = Figure(figsize=(4.2 * len(budgets) + 1.6, 0.32 * len(per[0]) + 1.3))
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    names = [r["trick"] for r in rows][::-1]
-    fids = [r["fid"] for r in rows][::-1]
-    colors = ["0.55" if n.startswith("baseline") else "tab:blue" for n in names]
-    ax.barh(names, fids, color=colors)
-    if base:
+    axes = fig.subplots(1, len(budgets), sharey=True, squeeze=False)[0]
+    top = max(r["fid"] for r in rows) * 1.35
+    for ax, group in zip(axes, per, strict=True):
+        names = [r["trick"] for r in group][::-1]
+        fids = [r["fid"] for r in group][::-1]
+        ax.barh(names, fids, color=["0.55" if n.startswith("baseline") else "tab:blue"
+                                    for n in names])
+        base = [r["fid"] for r in group if r["trick"].startswith("baseline")]
         ax.axvspan(min(base), max(base), color="0.85", zorder=0,
-                   label=f"baseline over {len(base)} seeds")
-        ax.legend(loc="lower right", fontsize=8)
-    for y, (fid, r) in enumerate(zip(fids, rows[::-1], strict=True)):
-        ax.text(fid, y, f" {fid:.1f} ({r['modes']} modes)", va="center", fontsize=7)
-    ax.set_xlabel("FID, MNIST-classifier features (lower is better)")
-    ax.set_title(f"Tricks on DCGAN, MNIST, {rows[0]['steps']} steps each", fontsize=10)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_xlim(0, max(fids) * 1.3)
+                   label=f"baseline, {len(base)} seeds")
+        for y, r in enumerate(group[::-1]):
+            ax.text(r["fid"], y, f" {r['fid']:.0f} ({r['modes']})", va="center", fontsize=7)
+        ax.set_title(f"{group[0]['steps']} steps", fontsize=10)
+        ax.set_xlim(0, top)
+        ax.set_xlabel("FID, MNIST-classifier features")
+        ax.tick_params(axis="y", labelsize=8)
+    axes[-1].legend(loc="lower right", fontsize=7)
+    fig.suptitle("Tricks on DCGAN, MNIST: FID (modes reached), lower is better", fontsize=10)
     fig.tight_layout()
     fig.savefig(RESULTS / "tricks.png", dpi=110)
 
