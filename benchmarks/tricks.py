@@ -42,20 +42,23 @@ TRICKS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def slug(name: str) -> str:
-    """A folder name for a row."""
-    return name.split(" ")[0].replace("(", "").replace(")", "") + (
-        "-" + name.rsplit(" ", 1)[1].rstrip(")") if name.startswith("baseline (") else "")
+def plan(baseline_seeds: list[int]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every row: TRICKS with the baseline repeated once per extra seed, right after it."""
+    seeds = {f"baseline (seed {x})": ("dcgan", {"seed": x}) for x in baseline_seeds}
+    first, *rest = TRICKS.items()
+    return dict([first, *seeds.items(), *rest])
 
 
-def options_for(name: str, anneal: int, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The preset and full options of row `name` ("baseline (seed N)" rows change the seed);
-    `anneal` replaces "{steps}" (the instance noise's annealing length)."""
-    if name.startswith("baseline (seed "):
-        return "dcgan", {**base, "seed": int(name.rsplit(" ", 1)[1].rstrip(")"))}
-    preset, extra = TRICKS[name]
-    resolved = {k: anneal if v == "{steps}" else v for k, v in extra.items()}
-    return preset, {**base, **resolved}
+def slug(name: str, extra: dict[str, Any]) -> str:
+    """A folder name for a row: its first word, plus the seed of a repeated baseline."""
+    word = name.split(" ")[0].replace("(", "").replace(")", "")
+    return f"{word}-{extra['seed']}" if "seed" in extra else word
+
+
+def options_for(extra: dict[str, Any], anneal: int, base: dict[str, Any]) -> dict[str, Any]:
+    """A row's full options; `anneal` replaces "{steps}" (the instance noise's annealing
+    length)."""
+    return {**base, **{k: anneal if v == "{steps}" else v for k, v in extra.items()}}
 
 
 def score(name: str, out: Path, seg: dict[str, Any], scorer: Scorer) -> dict[str, Any]:
@@ -88,29 +91,29 @@ def main() -> None:
     torch.set_num_threads(2)
     base = {"width": args.width, "seed": args.seed, "monitor_every": 0, "log_every": 10_000,
             "checkpoint_every": 100_000}
-    rows_all = list(TRICKS)[:1] + [f"baseline (seed {x})" for x in
-                                   args.baseline_seeds.split(",") if x] + list(TRICKS)[1:]
+    rows_all = plan([int(x) for x in args.baseline_seeds.split(",") if x])
     names = [n for n in rows_all if not args.only
              or any(n.startswith(o) for o in args.only.split(","))]
     budgets = [int(x) for x in args.steps.split(",")]
-    segs = {}
+    folders, segs = {}, {}
     for name in names:
-        preset, options = options_for(name, budgets[0], base)
-        segs[name] = train_segments(preset, RUNS / slug(name), budgets, **options)[: len(budgets)]
+        preset, extra = rows_all[name]
+        folders[name] = RUNS / slug(name, extra)
+        options = options_for(extra, budgets[0], base)
+        segs[name] = train_segments(preset, folders[name], budgets, **options)[: len(budgets)]
     if args.train_only:
         return
     wait_for_classifier(30)
     scorer = Scorer()
-    rows = [score(n, RUNS / slug(n), seg, scorer) for b in range(len(budgets)) for n in names
-            for seg in [segs[n][b]]]
-    write(rows, scorer, args)
+    rows = [score(n, folders[n], segs[n][b], scorer) for b in range(len(budgets)) for n in names]
+    write(rows, scorer, args, budgets)
     figure(rows)
 
 
-def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace) -> None:
+def write(rows: list[dict[str, Any]], scorer: Scorer, args: argparse.Namespace,
+          steps: list[int]) -> None:
     """results/tricks.{json,md}."""
     prov = scorer.provenance()
-    steps = [int(x) for x in args.steps.split(",")]
     epochs = ", ".join(f"{s * 64 / 60000:.1f}" for s in steps)
     notes = (f"Budgets: {args.steps} steps (batch 64, about {epochs} epochs); each run is "
              "scored at each budget (the later one resumes the same run). DCGAN nets of width "
