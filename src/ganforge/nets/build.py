@@ -14,7 +14,10 @@ from ganforge.tricks.spectral import apply_spectral_norm
 from ganforge.tricks.vbn import to_virtual_batchnorm
 from ganforge.variants.base import DataSpec
 
-CONV_ARCHS = ("dcgan", "infogan")
+#: --arch -> its convolutional (generator, discriminator) classes.
+CONV_NETS = {"dcgan": (DCGANGenerator, DCGANDiscriminator),
+             "infogan": (InfoGANGenerator, InfoGANDiscriminator)}
+CONV_ARCHS = tuple(CONV_NETS)
 
 
 def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
@@ -33,8 +36,7 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
     arch = resolve_arch(cfg, spec)
     if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        kind = DCGANGenerator if arch == "dcgan" else InfoGANGenerator
-        net: nn.Module = kind(cfg.latent_dim, c, h, cfg.width, in_extra)
+        net: nn.Module = CONV_NETS[arch][0](cfg.latent_dim, c, h, cfg.width, in_extra)
     else:
         h = cfg.hidden
         images = spec.kind == "image"
@@ -53,8 +55,7 @@ def build_discriminator(
     arch = resolve_arch(cfg, spec)
     if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        kind = DCGANDiscriminator if arch == "dcgan" else InfoGANDiscriminator
-        net = kind(c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
+        net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
     else:
         h = cfg.hidden
         net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim, *minibatch)

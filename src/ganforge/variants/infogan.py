@@ -61,6 +61,12 @@ def info_loss(q_out: Tensor, codes: dict[str, Tensor], n_cat: int) -> tuple[Tens
     return cat, cont
 
 
+def _uniform(size: tuple[int, int], gen: torch.Generator | None,
+             device: torch.device | str = "cpu") -> Tensor:
+    """U(-1, 1) samples: InfoGAN's noise z and continuous codes."""
+    return torch.rand(size, generator=gen, device=device) * 2 - 1
+
+
 class InfoGAN(SingleCriticVariant):
     """G(z, c) against D(x), with Q(c | x) on D's last hidden features."""
 
@@ -86,11 +92,11 @@ class InfoGAN(SingleCriticVariant):
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
         device = "cpu" if gen else self.device
-        out = {"z": torch.rand(n, self.latent_dim, generator=gen, device=device) * 2 - 1}
+        out = {"z": _uniform((n, self.latent_dim), gen, device)}
         if self.n_cat:
             out["c_cat"] = torch.randint(0, self.n_cat, (n,), generator=gen, device=device)
         if self.n_cont:
-            out["c_cont"] = torch.rand(n, self.n_cont, generator=gen, device=device) * 2 - 1
+            out["c_cont"] = _uniform((n, self.n_cont), gen, device)
         return {k: v.to(self.device) for k, v in out.items()}
 
     def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
@@ -106,7 +112,7 @@ class InfoGAN(SingleCriticVariant):
         `steps` columns sweeping it over [-span, span] with the other codes at 0."""
         rows, sweeps = max(self.n_cat, 1), max(self.n_cont, 1)
         cols = steps * sweeps
-        z = (torch.rand(1, self.latent_dim, generator=gen) * 2 - 1).expand(rows * cols, -1)
+        z = _uniform((1, self.latent_dim), gen).expand(rows * cols, -1)
         inputs = {"z": z.contiguous()}
         if self.n_cat:
             inputs["c_cat"] = torch.arange(rows).repeat_interleave(cols)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -37,7 +38,7 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[int | float | np.number]:
     """True for a finite real number (bools excluded)."""
     return isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -49,8 +50,8 @@ def _series(records: Sequence[Mapping[str, object]], key: str) -> tuple[np.ndarr
         v = rec.get(key)
         if _is_number(v):
             s = rec.get("step", i)
-            steps.append(float(s) if isinstance(s, (int, float)) and _is_number(s) else float(i))
-            vals.append(float(v))  # type: ignore[arg-type]
+            steps.append(float(s) if _is_number(s) else float(i))
+            vals.append(float(v))
     return np.asarray(steps), np.asarray(vals)
 
 
