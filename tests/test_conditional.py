@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from ganforge.api import Run, make_config
 from ganforge.cli.main import main
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.variants import build_variant
-from ganforge.variants.base import DataSpec
 from ganforge.variants.conditional import grid_rows
 from ganforge.variants.infogan import info_loss
 

@@ -7,11 +7,11 @@ import torch
 
 from ganforge.api import make_config
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.nets import DCGANDiscriminator, DCGANGenerator
 from ganforge.presets import PRESETS
 from ganforge.variants import build_variant
-from ganforge.variants.base import DataSpec
 
 SPECS = [
     DataSpec("image", (1, 28, 28), 10),

@@ -13,6 +13,7 @@ from torch import nn
 from ganforge.api import make_config
 from ganforge.config import validate
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
@@ -28,7 +29,6 @@ from ganforge.tricks.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from ganforge.tricks.spectral import apply_spectral_norm, largest_singular_value
 from ganforge.tricks.vbn import ReferenceBatch, VirtualBatchNorm, to_virtual_batchnorm
 from ganforge.variants import VARIANTS, build_variant
-from ganforge.variants.base import DataSpec
 
 MNIST = DataSpec("image", (1, 28, 28), 10)
 TINY = {"width": 4, "hidden": 8, "latent_dim": 6, "batch_size": 8}

@@ -5,8 +5,7 @@
     images = ganforge.load_run("runs/demo").sample(64)      # (64, 1, 28, 28) in [-1, 1]
 """
 
-__version__ = "0.1.0"
-
-from ganforge.api import Run, load_run, train  # noqa: E402
+from ganforge._version import __version__
+from ganforge.api import Run, load_run, train
 
 __all__ = ["Run", "__version__", "load_run", "train"]

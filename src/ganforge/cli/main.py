@@ -12,7 +12,7 @@ from ganforge.errors import GanforgeError
 def build_parser() -> OneLineParser:
     """The top-level parser with every subcommand."""
     parser = OneLineParser(prog="ganforge", description="Train, sample, evaluate and explain GANs.")
-    from ganforge import __version__
+    from ganforge._version import __version__
 
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)

@@ -1,13 +1,49 @@
-"""The in-memory dataset every loader and metric works on."""
+"""The in-memory dataset every loader and metric works on, and the protocol of training data.
+
+The loader only draws example indices (a seeded permutation per epoch) and a seeded generator per
+batch; a dataset turns them into a `Batch` (`make_batch`). So translation datasets (paired and
+unpaired image sets with random crops and flips) plug into the same resumable loader.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
+from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.errors import DataError
+
+
+class TrainData(Protocol):
+    """What the trainer needs of a dataset."""
+
+    name: str
+    kind: str
+    skipped: int
+
+    def __len__(self) -> int: ...
+
+    def spec(self) -> DataSpec:
+        """The facts a variant builds its networks from."""
+        ...
+
+    def make_batch(self, idx: Tensor, device: torch.device, gen: torch.Generator | None = None,
+                   labels: bool = True) -> Batch:
+        """The batch of examples `idx` on `device`; `gen` drives random augmentation (None:
+        none, e.g. for previews and evaluation)."""
+        ...
+
+
+def to_unit_range(images: Tensor, device: torch.device) -> Tensor:
+    """uint8 images copied to `device` (4x fewer bytes than float) and normalised there to
+    [-1, 1]; float data (points) is copied as it is."""
+    if images.dtype != torch.uint8:
+        return images.to(device)
+    return images.to(device, non_blocking=True).float().mul_(2 / 255).sub_(1)
 
 KINDS = ("image", "points")
 
@@ -53,3 +89,13 @@ class InMemoryDataset:
     def sample_shape(self) -> tuple[int, ...]:
         """Shape of one example: (C, H, W) for images, (D,) for points."""
         return tuple(int(s) for s in self.data.shape[1:])
+
+    def spec(self) -> DataSpec:
+        """Kind, shape and number of classes."""
+        return DataSpec(self.kind, self.sample_shape, self.num_classes)
+
+    def make_batch(self, idx: Tensor, device: torch.device, gen: torch.Generator | None = None,
+                   labels: bool = True) -> Batch:
+        """Examples `idx` (no augmentation: `gen` is unused) with their labels."""
+        y = self.labels[idx].to(device) if labels and self.labels is not None else None
+        return Batch(x=to_unit_range(self.data[idx], device), y=y)

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ganforge.data.batch import Batch
-from ganforge.data.dataset import InMemoryDataset
+from ganforge.data.dataset import TrainData
 from ganforge.errors import ConfigError
 
 SEED_STRIDE = 100003
@@ -17,14 +17,16 @@ SEED_STRIDE = 100003
 class BatchLoader:
     """Yields shuffled batches of a dataset, one reproducible permutation per epoch.
 
-    The order of epoch `e` comes from a private generator seeded with `seed * 100003 + e`, so a
-    run resumed at batch `k` of epoch `e` sees exactly the batches it would have seen. Images
-    stay uint8 in memory and are normalised to [-1, 1] on the device, one batch at a time.
+    The order of epoch `e` comes from a private generator seeded with `seed * 100003 + e`, and
+    the random augmentation of batch `k` (crops, flips, unpaired partners) from one seeded with
+    the epoch and `k`, so a run resumed at batch `k` of epoch `e` sees exactly the batches it
+    would have seen. Images stay uint8 in memory and are normalised to [-1, 1] on the device,
+    one batch at a time.
     """
 
     def __init__(
         self,
-        dataset: InMemoryDataset,
+        dataset: TrainData,
         batch_size: int,
         *,
         seed: int,
@@ -47,7 +49,7 @@ class BatchLoader:
         self.seed = int(seed)
         self.device = torch.device(device)
         self.drop_last = drop_last
-        self.with_labels = with_labels and dataset.labels is not None
+        self.with_labels = with_labels
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -67,17 +69,9 @@ class BatchLoader:
             raise ConfigError(f"start batch {start} is outside epoch of {total} batches")
         perm = self.order(epoch)
         for i in range(start, total):
-            yield self.batch(perm[i * self.batch_size : (i + 1) * self.batch_size])
+            gen = torch.Generator().manual_seed((self.seed * SEED_STRIDE + int(epoch)) * 2**20 + i)
+            yield self.batch(perm[i * self.batch_size : (i + 1) * self.batch_size], gen)
 
-    def batch(self, idx: Tensor) -> Batch:
+    def batch(self, idx: Tensor, gen: torch.Generator | None = None) -> Batch:
         """Build the device batch for example indices `idx` (a CPU int64 tensor)."""
-        data = self.dataset.data
-        if data.dtype == torch.uint8:
-            # copy uint8 (4x fewer bytes than float) and normalise on the device
-            x = data[idx].to(self.device, non_blocking=True).float().mul_(2 / 255).sub_(1)
-        else:
-            x = data[idx].to(self.device)
-        y = None
-        if self.with_labels and self.dataset.labels is not None:
-            y = self.dataset.labels[idx].to(self.device)
-        return Batch(x=x, y=y)
+        return self.dataset.make_batch(idx, self.device, gen, self.with_labels)

@@ -36,7 +36,7 @@ class Provenance:
 
 def _version() -> str:
     """ganforge's version (imported late: ganforge/__init__ imports the API)."""
-    from ganforge import __version__
+    from ganforge._version import __version__
 
     return __version__
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from ganforge.config import TrainConfig
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganforge.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
@@ -12,7 +13,6 @@ from ganforge.nets.init import dcgan_init
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
 from ganforge.tricks.spectral import apply_spectral_norm
 from ganforge.tricks.vbn import to_virtual_batchnorm
-from ganforge.variants.base import DataSpec
 
 #: --arch -> its convolutional (generator, discriminator) classes.
 CONV_NETS = {"dcgan": (DCGANGenerator, DCGANDiscriminator),

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data import InMemoryDataset
+from ganforge.data.dataset import TrainData
 from ganforge.train.run import RunDir
 from ganforge.variants.base import Variant
 from ganforge.viz import (
@@ -29,13 +30,14 @@ TOY_POINTS = 2000
 class Pictures:
     """Draws the run's pictures from fixed generator inputs (the same every time)."""
 
-    def __init__(self, cfg: TrainConfig, variant: Variant, data: InMemoryDataset, run: RunDir
+    def __init__(self, cfg: TrainConfig, variant: Variant, data: TrainData, run: RunDir
                  ) -> None:
         self.variant, self.run, self.kind = variant, run, data.kind
         gen = torch.Generator().manual_seed(cfg.seed + 1)
         n = cfg.grid_size if data.kind == "image" else TOY_POINTS
         self.fixed = variant.grid_inputs(n, gen)
-        self.real = data.data[:TOY_POINTS].numpy() if data.kind == "points" else None
+        self.real = (data.data[:TOY_POINTS].numpy()
+                     if data.kind == "points" and isinstance(data, InMemoryDataset) else None)
         self.lim = _fixed_limits(self.real) if self.real is not None else None
         self.frames: list[Path] = []
         self.last_frame_step = -1

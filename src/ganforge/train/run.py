@@ -17,9 +17,9 @@ from typing import Any, TextIO
 import yaml
 
 from ganforge.config import TrainConfig, normalise_keys
+from ganforge.data.spec import DataSpec
 from ganforge.errors import RunError
 from ganforge.train.checkpoint import atomic_write
-from ganforge.variants.base import DataSpec
 
 
 @dataclass

@@ -11,14 +11,15 @@ from typing import Any
 import torch
 
 from ganforge.config import TrainConfig, validate
-from ganforge.data import InMemoryDataset, load_dataset
+from ganforge.data import load_dataset
+from ganforge.data.dataset import TrainData
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
 from ganforge.train.trainer import Trainer, TrainResult
 from ganforge.variants import build_variant
-from ganforge.variants.base import DataSpec
 
 #: Options that may change when a run is resumed; everything else defines the run.
 RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "device", "sample_every",
@@ -43,19 +44,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def load_data(cfg: TrainConfig, split: str = "train") -> InMemoryDataset:
+def load_data(cfg: TrainConfig, split: str = "train") -> TrainData:
     """The training data as the config asks for it."""
     return load_dataset(cfg.data, split=split, data_dir=cfg.data_dir, image_size=cfg.image_size,
                         channels=cfg.channels, seed=cfg.seed)
 
 
-def spec_of(data: InMemoryDataset) -> DataSpec:
+def spec_of(data: TrainData) -> DataSpec:
     """The data facts a variant is built from."""
-    return DataSpec(data.kind, tuple(data.sample_shape), data.num_classes)
+    return data.spec()
 
 
-def _meta(cfg: TrainConfig, data: InMemoryDataset, device: torch.device) -> dict[str, Any]:
-    from ganforge import __version__
+def _meta(cfg: TrainConfig, data: TrainData, device: torch.device) -> dict[str, Any]:
+    from ganforge._version import __version__
 
     return {"ganforge_version": __version__, "torch_version": torch.__version__,
             "created": datetime.datetime.now().isoformat(timespec="seconds"),

@@ -18,8 +18,9 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
-from ganforge.data import BatchLoader, InMemoryDataset
+from ganforge.data import BatchLoader
 from ganforge.data.batch import Batch
+from ganforge.data.dataset import TrainData
 from ganforge.monitor import FailureEvent, FailureMonitor
 from ganforge.train.checkpoint import save_checkpoint
 from ganforge.train.console import Console
@@ -45,7 +46,7 @@ class TrainResult:
 class Trainer:
     """Runs a variant on a dataset and writes everything into a run folder."""
 
-    def __init__(self, cfg: TrainConfig, variant: Variant, data: InMemoryDataset, run: RunDir,
+    def __init__(self, cfg: TrainConfig, variant: Variant, data: TrainData, run: RunDir,
                  device: torch.device, quiet: bool = False) -> None:
         self.cfg, self.variant, self.run, self.device = cfg, variant, run, device
         self.loader = BatchLoader(data, cfg.batch_size, seed=cfg.seed, device=device)

@@ -11,12 +11,13 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
+from ganforge.data.spec import DataSpec
 from ganforge.losses import AdversarialLoss, gradient_penalty
 from ganforge.tricks.d_inputs import DInputs
 from ganforge.tricks.feature_matching import feature_matching_loss
 from ganforge.tricks.historical import HistoricalAverage
 from ganforge.tricks.vbn import NoiseFn, with_reference_batch
-from ganforge.variants.base import DataSpec, Terms
+from ganforge.variants.base import Terms
 
 Critic = Callable[[Tensor], tuple[Tensor, Tensor]]
 VBN_REFERENCE = 64  # reference batch size for --vbn (capped at --batch-size)

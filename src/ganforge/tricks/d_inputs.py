@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from ganforge.config import TrainConfig
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.tricks.diffaugment import diff_augment, parse_policy
 from ganforge.tricks.instance_noise import add_instance_noise, annealed_std
-from ganforge.variants.base import DataSpec
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ganforge.config import TrainConfig
+from ganforge.data.spec import DataSpec
 from ganforge.registry import Registry
 from ganforge.variants.acgan import ACGAN
-from ganforge.variants.base import DataSpec, Variant
+from ganforge.variants.base import Variant
 from ganforge.variants.cgan import CGAN
 from ganforge.variants.infogan import InfoGAN
 from ganforge.variants.unconditional import Unconditional

@@ -17,11 +17,12 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms
 from ganforge.variants.conditional import (
     LabelledGenerator,
     batch_labels,

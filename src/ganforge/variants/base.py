@@ -13,7 +13,6 @@ logged. A variant with two generators (CycleGAN) puts both in group "G"; one wit
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -21,27 +20,6 @@ from torch import Tensor, nn
 
 from ganforge.data.batch import Batch
 from ganforge.losses.penalty import clip_weights
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What a variant needs to know of the data to build its networks."""
-
-    kind: str  # "image" or "points"
-    shape: tuple[int, ...]  # (C, H, W) or (D,)
-    num_classes: int | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-friendly form, saved in the run folder."""
-        return {"kind": self.kind, "shape": list(self.shape), "num_classes": self.num_classes}
-
-    @staticmethod
-    def from_dict(d: dict[str, object]) -> DataSpec:
-        """Inverse of `to_dict`."""
-        shape = tuple(int(v) for v in d["shape"])  # type: ignore[attr-defined]
-        num_classes = d.get("num_classes")
-        return DataSpec(str(d["kind"]), shape, int(num_classes) if num_classes else None)  # type: ignore[call-overload]
-
 
 Terms = dict[str, Tensor]
 

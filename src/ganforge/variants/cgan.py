@@ -13,10 +13,11 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.losses import clip_weights, make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Critic, Tricks, finish_generator
-from ganforge.variants.base import DataSpec, Terms, Variant
+from ganforge.variants.base import Terms, Variant
 from ganforge.variants.conditional import (
     LabelledDiscriminator,
     LabelledGenerator,

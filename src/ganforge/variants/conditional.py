@@ -17,9 +17,9 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.nets.build import CONV_ARCHS, resolve_arch
-from ganforge.variants.base import DataSpec
 
 
 def require_classes(cfg: TrainConfig, spec: DataSpec, name: str) -> int:

@@ -23,11 +23,12 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms
 from ganforge.variants.conditional import grid_rows, one_hot
 
 Q_HIDDEN = 128  # FC.128-BN-lReLU-FC, the paper's Q head for MNIST

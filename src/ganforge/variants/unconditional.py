@@ -8,10 +8,11 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
+from ganforge.data.spec import DataSpec
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import DataSpec, SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms
 
 
 class Unconditional(SingleCriticVariant):
