@@ -124,7 +124,8 @@ def test_info_loss_is_cross_entropy_plus_gaussian_nll() -> None:
 
 def test_infogan_defaults_and_q_learns_with_d() -> None:
     cfg = make_config("infogan", width=4)
-    assert (cfg.latent_dim, cfg.n_cat, cfg.n_cont, cfg.info_lambda) == (62, 10, 2, 1.0)
+    o = cfg.options
+    assert (cfg.latent_dim, o.n_cat, o.n_cont, o.info_lambda) == (62, 10, 2, 1.0)
     assert (cfg.lr_d, cfg.lr_g) == (2e-4, 1e-3)
     paper = build_variant(make_config("infogan"), MNIST)  # appendix C.1: FC 1024, 7x7x128, ...
     assert paper.discriminator.feature_dim == 1024 and paper.q_head[0].out_features == 128

@@ -17,7 +17,7 @@ from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
-from ganforge.presets import preset_values
+from ganforge.configure import preset_values
 from ganforge.train.ema import EMA
 from ganforge.train.optim import make_optimizers
 from ganforge.tricks.d_inputs import DInputs

@@ -19,9 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganforge.config import TrainConfig, normalise_keys
+from ganforge.config import TrainConfig
 from ganforge.errors import ConfigError, RunError
-from ganforge.presets import preset_values
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
@@ -153,9 +152,9 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
 
 def make_config(model: str, **options: Any) -> TrainConfig:
     """A config from a preset plus options named like the CLI flags (`batch_size=32`)."""
-    values = preset_values(model)
-    values.update(normalise_keys(options, "train()"))
-    return TrainConfig(**values)
+    from ganforge.configure import model_config
+
+    return model_config(model, options, "train()")
 
 
 def train(model: str = "dcgan", *, quiet: bool = False, **options: Any) -> Run:

@@ -1,4 +1,7 @@
-"""Model presets: the papers' defaults. `ganforge train NAME` starts from one; flags override."""
+"""Model presets: the papers' defaults. `ganforge train NAME` starts from one; flags override.
+
+The classic models' presets are here; a variant added later may register its own presets in its
+own module (they are found when `ganforge.variants` is imported)."""
 
 from __future__ import annotations
 
@@ -86,11 +89,3 @@ PRESETS.register(
      "grid_size": 100},
     "InfoGAN (Chen et al. 2016): unsupervised codes, 1 categorical (10) + 2 continuous",
 )
-
-
-def preset_values(name: str) -> dict[str, Any]:
-    """The config values of preset `name` (with `model` set), failing with the valid names."""
-    values = dict(PRESETS.get(name))
-    values.setdefault("variant", "unconditional")
-    values["model"] = name
-    return values

@@ -9,21 +9,24 @@ from ganforge.cli.parser import OneLineParser
 from ganforge.errors import GanforgeError
 
 
-def build_parser() -> OneLineParser:
-    """The top-level parser with every subcommand."""
+def build_parser(argv: list[str] | None = None) -> OneLineParser:
+    """The top-level parser with every subcommand (`argv` lets `train` add its model's own
+    options)."""
     parser = OneLineParser(prog="ganforge", description="Train, sample, evaluate and explain GANs.")
     from ganforge._version import __version__
 
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for module in (train_cmd, sample_cmd, list_cmd, eval_cmd):
+    train_cmd.add_parser(sub, argv)
+    for module in (sample_cmd, list_cmd, eval_cmd):
         module.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a command; user errors print one line and exit with status 2."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import types
-import typing
 from typing import Any, NoReturn
 
 from ganforge.config import TrainConfig
+from ganforge.options import field_types, flag
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -24,25 +23,35 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _base_type(annotation: Any) -> type:
-    """`int | None` -> int, `float` -> float, …"""
-    hint = eval(annotation, vars(typing)) if isinstance(annotation, str) else annotation  # noqa: S307
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        hint = next(a for a in typing.get_args(hint) if a is not type(None))
-    return hint  # type: ignore[no-any-return]
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field; unset flags stay absent so presets and files apply."""
-    for f in dataclasses.fields(TrainConfig):
-        if not f.metadata.get("cli", True):
+def add_option_flags(parser: argparse.ArgumentParser | Any, cls: type,
+                     seen: set[str] | None = None) -> None:
+    """One flag per field of the options dataclass `cls`; unset flags stay absent so presets
+    and config files apply. Names in `seen` are skipped (and the new ones added to it)."""
+    seen = set() if seen is None else seen
+    kinds = field_types(cls)
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("cli", True) or f.name in seen:
             continue
-        flag = "--" + f.name.replace("_", "-")
-        kind = _base_type(f.type)
+        seen.add(f.name)
+        kind = kinds[f.name][0]
         help_text = f"{f.metadata.get('help', '')} (default: {f.default})"
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+            parser.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=argparse.SUPPRESS, help=help_text)
         else:
-            parser.add_argument(flag, dest=f.name, type=kind, default=argparse.SUPPRESS,
+            parser.add_argument(flag(f.name), dest=f.name, type=kind, default=argparse.SUPPRESS,
                                 metavar=kind.__name__.upper(), help=help_text)
+
+
+def add_config_flags(parser: argparse.ArgumentParser, variants: list[str] | None = None) -> None:
+    """The shared options, then the own options of each of `variants` (all when None) in a
+    group of its own."""
+    from ganforge.variants import VARIANTS
+
+    seen: set[str] = set()
+    add_option_flags(parser, TrainConfig, seen)
+    for name in variants if variants is not None else VARIANTS.names():
+        cls = VARIANTS.get(name).Options
+        if cls is not None:
+            group = parser.add_argument_group(f"options of the {name} variant")
+            add_option_flags(group, cls, seen)

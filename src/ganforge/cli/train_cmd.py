@@ -6,9 +6,10 @@ import argparse
 from typing import Any
 
 from ganforge.cli.parser import add_config_flags
-from ganforge.config import TrainConfig, load_yaml, normalise_keys
+from ganforge.config import TrainConfig, load_yaml
+from ganforge.configure import model_config, normalise, preset_values
 from ganforge.errors import ConfigError
-from ganforge.presets import PRESETS, preset_values
+from ganforge.presets import PRESETS
 
 EPILOG = """examples:
   ganforge train dcgan --data mnist --epochs 1
@@ -17,14 +18,23 @@ EPILOG = """examples:
   ganforge train --resume runs/dcgan-mnist-20261122-101500 --epochs 10"""
 
 
-def add_parser(sub: Any) -> None:
-    """Register the `train` subcommand."""
+def model_named(argv: list[str]) -> str | None:
+    """The preset named on a `train` command line, if any (its variant's own flags are then
+    the only ones added, and `--help` lists them)."""
+    if "train" not in argv:
+        return None
+    return next((a for a in argv[argv.index("train") + 1:] if a in PRESETS), None)
+
+
+def add_parser(sub: Any, argv: list[str] | None = None) -> None:
+    """Register the `train` subcommand (with the named model's own options, else everyone's)."""
     p = sub.add_parser("train", help="train a GAN and write a run folder", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", nargs="?", help=f"model preset: {', '.join(PRESETS.names())}")
     p.add_argument("--config", help="YAML file of options (keys are the flags' names)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
-    add_config_flags(p)
+    model = model_named(argv or [])
+    add_config_flags(p, [preset_values(model)["variant"]] if model else None)
     p.set_defaults(func=run)
 
 
@@ -36,10 +46,9 @@ def build_config(args: argparse.Namespace) -> tuple[TrainConfig, dict[str, Any]]
     model = args.model or file_values.pop("model", None)
     if model is None:
         raise ConfigError(f"name a model to train; choose from: {', '.join(PRESETS.names())}")
-    values = preset_values(model)
-    values.update(file_values)
-    values.update(normalise_keys(explicit, "the command line"))
-    return TrainConfig(**values), {**file_values, **explicit}
+    where = f"config file '{args.config}'" if args.config else "the command line"
+    options = {**file_values, **normalise(explicit, "the command line")}
+    return model_config(model, options, where), {**file_values, **explicit}
 
 
 def run(args: argparse.Namespace) -> int:

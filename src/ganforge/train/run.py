@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from ganforge.config import TrainConfig, normalise_keys
+from ganforge.config import TrainConfig
 from ganforge.data.spec import DataSpec
 from ganforge.errors import RunError
 from ganforge.train.checkpoint import atomic_write
@@ -89,8 +89,10 @@ class RunDir:
 
     def config(self) -> TrainConfig:
         """The run's resolved config."""
+        from ganforge.configure import make_config
+
         values = yaml.safe_load(self.config_path.read_text()) or {}
-        return TrainConfig(**normalise_keys(values, f"'{self.config_path}'"))
+        return make_config(values, f"'{self.config_path}'")
 
     def meta(self) -> dict[str, Any]:
         """ganforge version, data spec and other facts recorded at creation."""

@@ -1,30 +1,32 @@
-"""Registered variants. Add one: a file from template.py, one line here, a preset."""
+"""Registered variants. Each variant module registers itself at its bottom
+(`register_variant`) and may register its presets; this package imports every module in it, so
+adding a model is a new file here (and its networks), with no edit anywhere else."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
 
 from ganforge.config import TrainConfig
 from ganforge.data.spec import DataSpec
-from ganforge.registry import Registry
-from ganforge.variants.acgan import ACGAN
-from ganforge.variants.base import Variant
-from ganforge.variants.cgan import CGAN
-from ganforge.variants.infogan import InfoGAN
-from ganforge.variants.unconditional import Unconditional
+from ganforge.variants.base import VARIANTS, Translator, Variant
 
-VariantFactory = Callable[[TrainConfig, DataSpec], Variant]
+#: Modules of this package that hold shared pieces, not variants.
+_HELPERS = ("base", "conditional", "template")
 
-VARIANTS: Registry[VariantFactory] = Registry("variant")
-VARIANTS.register("unconditional", Unconditional, "G(z) vs D(x) with any loss")
-VARIANTS.register("cgan", CGAN, "G(z, y) vs D(x, y): the label enters both networks")
-VARIANTS.register("acgan", ACGAN, "G(z, y) vs D(x) -> (real/fake, class)")
-VARIANTS.register("infogan", InfoGAN, "G(z, c) vs D(x), Q(c | x) maximises a bound on I(c; x)")
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name not in _HELPERS:
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def build_variant(cfg: TrainConfig, spec: DataSpec) -> Variant:
     """Instantiate the variant named by `cfg.variant` for data described by `spec`."""
-    return VARIANTS.get(cfg.variant)(cfg, spec)
+    return VARIANTS.get(cfg.variant)(cfg, spec)  # type: ignore[call-arg]
 
 
-__all__ = ["VARIANTS", "DataSpec", "Variant", "build_variant"]
+def options_class(variant: str) -> type | None:
+    """The dataclass of a variant's own options (None when it has none)."""
+    return VARIANTS.get(variant).Options
+
+
+__all__ = ["VARIANTS", "DataSpec", "Translator", "Variant", "build_variant", "options_class"]

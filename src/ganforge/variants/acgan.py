@@ -22,7 +22,7 @@ from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
 from ganforge.variants.conditional import (
     LabelledGenerator,
     batch_labels,
@@ -96,3 +96,6 @@ class ACGAN(SingleCriticVariant):
     def classify(self, x: Tensor) -> Tensor:
         """D's class probabilities P(C | X) (B, K)."""
         return self.classifier(self.discriminator.forward_features(x)[1]).softmax(1)
+
+
+register_variant("acgan", ACGAN, "G(z, y) vs D(x) -> (real/fake, class)")

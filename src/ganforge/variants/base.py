@@ -1,36 +1,75 @@
 """The variant interface: a variant owns its networks and how they interact; the trainer owns
-the loop (optimisers, backward, n_critic, EMA, checkpoints).
+the loop (optimisers, backward, schedules, EMA, checkpoints) and never asks which variant it runs.
 
-A training step is two phases. In phase "D" the trainer calls `discriminator_loss(batch)`,
-back-propagates `terms["loss"]` and steps the optimiser over `param_groups()["D"]`, then calls
-`after_discriminator_step()`. Every `n_critic` steps, phase "G" does the same with
-`generator_loss(batch)` and `param_groups()["G"]`. Everything else in the returned dicts is
-logged. A variant with two generators (CycleGAN) puts both in group "G"; one with an extra head
-(InfoGAN's Q) adds it to the group(s) that should learn it; one that needs labels reads
-`batch.y`. The trainer never looks at which variant it runs.
+A training step walks the variant's `phases()` in order. A phase names a parameter group of
+`param_groups()`; when it is due (every `every` steps) the trainer calls its `loss(batch)`,
+back-propagates `terms["loss"]`, steps that group's optimiser (the other groups' parameters are
+frozen meanwhile) and calls its `after` hook. The default is Goodfellow et al.'s Algorithm 1:
+phase "D" every step, then phase "G" every `n_critic` steps; CycleGAN updates G before D and puts
+both generators in group "G". Everything else in the returned dicts is logged.
+
+What else a variant declares:
+- `Options`: a dataclass of its own typed options (`ganforge train MODEL --help` lists them);
+  the config built for it holds an instance in `cfg.options`.
+- `exports()`: the modules saved as `<name>.safetensors` when training ends (and averaged by
+  `--ema`): `{"generator": G}` by default, `{"g_ab": …, "g_ba": …}` for CycleGAN.
+- `preview_inputs` / `preview`: the fixed inputs of the progress figure (noise, or a held-out
+  batch when `preview_source = "held_out"`) and the figure itself.
+- State that must survive a resume (image pools, their random generators) lives in buffers or
+  `get_extra_state`, so it is part of `state_dict()` and of the checkpoint.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor, nn
 
 from ganforge.data.batch import Batch
 from ganforge.losses.penalty import clip_weights
+from ganforge.registry import Registry
 
 Terms = dict[str, Tensor]
+Nets = dict[str, nn.Module]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One optimiser step inside a training step."""
+
+    group: str  # the param_groups() key whose optimiser steps (and whose loss is logged)
+    loss: Callable[[Batch], Terms]
+    every: int = 1  # due when (step + 1) % every == 0
+    after: Callable[[], None] | None = None  # e.g. WGAN weight clipping after D's step
+    ema: bool = False  # update the EMA copies of the exports after this phase
+
+
+@dataclass
+class Preview:
+    """A progress figure: images in [-1, 1] laid out `nrow` to a row."""
+
+    images: Tensor
+    nrow: int
 
 
 class Variant(nn.Module, ABC):
     """Base class of every GAN variant."""
 
-    #: The module whose weights are exported as the generator (and averaged by --ema).
+    #: The dataclass of this variant's own options (None: it has none).
+    Options: ClassVar[type | None] = None
+    #: The module exported as the generator (and averaged by --ema), unless exports() says else.
     generator: nn.Module
     #: True when sigmoid(D's output) is a probability (drives the failure monitor's D-wins rule).
     probabilistic: bool = True
+    #: "noise": previews from fixed noise; "held_out": from a fixed batch of the test split.
+    preview_source: ClassVar[str] = "noise"
+    #: Whether the monitor's mode-collapse check (sample diversity vs a real batch) applies.
+    checks_diversity: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,7 +77,7 @@ class Variant(nn.Module, ABC):
 
     @abstractmethod
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Parameters each phase's optimiser updates: keys "D" and "G"."""
+        """Parameters each phase's optimiser updates, by group name ("D", "G", …)."""
 
     @abstractmethod
     def discriminator_loss(self, batch: Batch) -> Terms:
@@ -50,6 +89,15 @@ class Variant(nn.Module, ABC):
 
     def after_discriminator_step(self) -> None:
         """Hook after D's optimiser step (e.g. WGAN weight clipping)."""
+
+    def phases(self, n_critic: int) -> list[Phase]:
+        """Algorithm 1: D every step, then G every `n_critic` steps."""
+        return [Phase("D", self.discriminator_loss, after=self.after_discriminator_step),
+                Phase("G", self.generator_loss, every=n_critic, ema=True)]
+
+    def exports(self) -> Nets:
+        """The modules written as `<name>.safetensors` at the end (EMA copies with --ema)."""
+        return {"generator": self.generator}
 
     @abstractmethod
     def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
@@ -63,6 +111,19 @@ class Variant(nn.Module, ABC):
         """Fixed inputs for the sample grids (conditional variants order them by class)."""
         return self.noise(n, gen)
 
+    def preview_inputs(self, n: int, gen: torch.Generator, held_out: Batch | None
+                       ) -> dict[str, Tensor]:
+        """The fixed inputs of every progress figure of a run."""
+        return self.grid_inputs(n, gen)
+
+    @torch.no_grad()
+    def preview(self, inputs: dict[str, Tensor], nets: Nets) -> Preview:
+        """The progress figure: samples of the exported generator, in eval mode (BatchNorm on
+        running statistics), `sqrt(n)` to a row."""
+        images = in_mode(nets["generator"], False, lambda: self.generate(inputs,
+                                                                         nets["generator"]))
+        return Preview(images, max(1, int(math.sqrt(images.shape[0]))))
+
     def critic(self, x: Tensor) -> Tensor:
         """D's opinion of `x` for pictures: a probability when `probabilistic`, else raw scores."""
         raise NotImplementedError(f"{type(self).__name__} does not expose a critic")
@@ -71,6 +132,29 @@ class Variant(nn.Module, ABC):
     def device(self) -> torch.device:
         """Where the parameters live."""
         return next(self.parameters()).device
+
+
+def in_mode(net: nn.Module, training: bool, fn: Callable[[], Tensor]) -> Tensor:
+    """`fn()` with `net` in train (`training`) or eval mode, its mode restored afterwards."""
+    was = net.training
+    net.train(training)
+    try:
+        return fn()
+    finally:
+        net.train(was)
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """A variant that maps images of one domain to another (pix2pix, cyclegan, stargan)."""
+
+    #: The directions it can translate ("AtoB", and "BtoA" for cyclegan).
+    directions: tuple[str, ...]
+
+    def translate(self, images: Tensor, nets: Nets, direction: str = "AtoB",
+                  **target: Any) -> Tensor:
+        """Translate `images` (B, C, H, W) in [-1, 1] with the exported `nets`."""
+        ...
 
 
 class SingleCriticVariant(Variant):
@@ -88,3 +172,12 @@ class SingleCriticVariant(Variant):
     def critic(self, x: Tensor) -> Tensor:
         out = self.discriminator(x)
         return torch.sigmoid(out) if self.probabilistic else out
+
+
+#: Every variant, registered by its own module (`register_variant` at the module's bottom).
+VARIANTS: Registry[type[Variant]] = Registry("variant")
+
+
+def register_variant(name: str, cls: type[Variant], help: str) -> type[Variant]:
+    """Add a variant class to the registry; a second registration of a name is an error."""
+    return VARIANTS.register(name, cls, help)

@@ -17,7 +17,7 @@ from ganforge.data.spec import DataSpec
 from ganforge.losses import clip_weights, make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Critic, Tricks, finish_generator
-from ganforge.variants.base import Terms, Variant
+from ganforge.variants.base import Terms, Variant, register_variant
 from ganforge.variants.conditional import (
     LabelledDiscriminator,
     LabelledGenerator,
@@ -84,3 +84,6 @@ class CGAN(Variant):
     def after_discriminator_step(self) -> None:
         if self.clip > 0:
             clip_weights(self.discriminator, self.clip)
+
+
+register_variant("cgan", CGAN, "G(z, y) vs D(x, y): the label enters both networks")

@@ -16,6 +16,7 @@ noise the one-hot code is relatively weaker and in our runs captured digit ident
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -24,14 +25,33 @@ from torch import Tensor, nn
 from ganforge.config import TrainConfig
 from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
+from ganforge.errors import ConfigError
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
+from ganforge.options import opt
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
 from ganforge.variants.conditional import grid_rows, one_hot
 
 Q_HIDDEN = 128  # FC.128-BN-lReLU-FC, the paper's Q head for MNIST
+
+
+@dataclass
+class InfoGANOptions:
+    """InfoGAN's own options: the latent codes and the weight of the information term."""
+
+    n_cat: int = opt(10, "infogan: values of the categorical code (0 = none)", ge=0)
+    n_cont: int = opt(2, "infogan: number of continuous codes, each U(-1, 1)", ge=0)
+    info_lambda: float = opt(1.0, "infogan: weight lambda of the mutual-information term", ge=0)
+
+    def check(self) -> None:
+        """The rules that join the options."""
+        if self.n_cat == 1:
+            raise ConfigError("--n-cat must be 0 (no categorical code) or >= 2, got 1")
+        if self.n_cat + self.n_cont == 0:
+            raise ConfigError("infogan needs at least one latent code; set --n-cat 10 or "
+                              "--n-cont 2")
 
 
 class CodedGenerator(nn.Module):
@@ -71,10 +91,13 @@ def _uniform(size: tuple[int, int], gen: torch.Generator | None,
 class InfoGAN(SingleCriticVariant):
     """G(z, c) against D(x), with Q(c | x) on D's last hidden features."""
 
+    Options = InfoGANOptions
+
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
         super().__init__()
-        self.latent_dim, self.n_cat, self.n_cont = cfg.latent_dim, cfg.n_cat, cfg.n_cont
-        self.info_lambda = cfg.info_lambda
+        o: InfoGANOptions = cfg.options or InfoGANOptions()
+        self.latent_dim, self.n_cat, self.n_cont = cfg.latent_dim, o.n_cat, o.n_cont
+        self.info_lambda = o.info_lambda
         self.discriminator = build_discriminator(cfg, spec)
         self.q_head = nn.Sequential(
             nn.Linear(self.discriminator.feature_dim, Q_HIDDEN), nn.BatchNorm1d(Q_HIDDEN),
@@ -158,3 +181,7 @@ class InfoGAN(SingleCriticVariant):
         """Q's guess of the codes of images x: categorical probabilities and continuous means."""
         q = self.q_head(self.discriminator.forward_features(x)[1])
         return {"c_cat": q[:, : self.n_cat].softmax(1), "c_cont": q[:, self.n_cat :]}
+
+
+register_variant("infogan", InfoGAN,
+                 "G(z, c) vs D(x), Q(c | x) maximises a bound on I(c; x)")

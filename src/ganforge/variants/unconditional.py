@@ -12,7 +12,7 @@ from ganforge.data.spec import DataSpec
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Tricks, finish_generator
-from ganforge.variants.base import SingleCriticVariant, Terms
+from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
 
 
 class Unconditional(SingleCriticVariant):
@@ -52,3 +52,5 @@ class Unconditional(SingleCriticVariant):
         terms, _ = self.tricks.g_terms(critic, fake, batch.x, self.step, self.adv)
         return terms
 
+
+register_variant("unconditional", Unconditional, "G(z) vs D(x) with any loss")
