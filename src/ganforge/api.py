@@ -24,6 +24,7 @@ from ganforge.errors import ConfigError, RunError
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
+from ganforge.variants.base import Nets
 from ganforge.variants.conditional import Traversable
 from ganforge.viz import save_grid
 
@@ -37,34 +38,42 @@ class Run:
         self.spec = self.dir.spec()
         with torch.random.fork_rng(devices=[]):  # building nets must not disturb the caller's RNG
             self.variant: Variant = build_variant(self.config, self.spec)
-        self.generator: nn.Module = self._load_generator()
+        self.nets: Nets = self._load_exports()
+        self.generator: nn.Module = next(iter(self.nets.values()))
         self.variant.to(device).eval()
-        self.generator.to(device).eval()
+        for net in self.nets.values():
+            net.to(device).eval()
 
-    def _load_generator(self) -> nn.Module:
-        """Final weights when training finished, else the last checkpoint (EMA copy if any)."""
-        if self.dir.generator_weights.is_file():
+    def _load_exports(self) -> Nets:
+        """Final weights when training finished (`<name>.safetensors` of every exported
+        network), else the last checkpoint (EMA copies if any)."""
+        nets = self.variant.exports()
+        files = {k: self.dir.weights(k) for k in nets}
+        if all(f.is_file() for f in files.values()):
             from safetensors.torch import load_file
 
-            state = load_file(str(self.dir.generator_weights))
-            self.variant.generator.load_state_dict(state)
             if self.dir.checkpoint.is_file():
-                self._load_checkpoint(generator_too=False)
-            return self.variant.generator
+                self._load_checkpoint(exports_too=False)
+            for name, f in files.items():
+                nets[name].load_state_dict(load_file(str(f)))
+            return nets
         if not self.dir.checkpoint.is_file():
-            raise RunError(f"run '{self.dir.root}' has no weights yet (no generator.safetensors "
-                           "or checkpoint); train it first")
-        return self._load_checkpoint(generator_too=True)
+            names = ", ".join(f.name for f in files.values())
+            raise RunError(f"run '{self.dir.root}' has no weights yet (no {names} or "
+                           "checkpoint); train it first")
+        self._load_checkpoint(exports_too=True)
+        return nets
 
-    def _load_checkpoint(self, generator_too: bool) -> nn.Module:
+    def _load_checkpoint(self, exports_too: bool) -> None:
         ckpt = load_checkpoint(self.dir.checkpoint)
-        gen_state = self.variant.generator.state_dict()
+        nets = self.variant.exports()
+        kept = {k: m.state_dict() for k, m in nets.items()}
         self.variant.load_state_dict(ckpt["variant"])
-        if not generator_too:
-            self.variant.generator.load_state_dict(gen_state)
-        elif ckpt.get("ema") is not None:
-            self.variant.generator.load_state_dict(ckpt["ema"])
-        return self.variant.generator
+        for name, net in nets.items():
+            if not exports_too:
+                net.load_state_dict(kept[name])
+            elif ckpt.get("ema"):
+                net.load_state_dict(ckpt["ema"][name])
 
     @property
     def device(self) -> torch.device:

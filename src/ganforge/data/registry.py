@@ -115,6 +115,7 @@ def load_dataset(
     image_size: int | None = None,
     channels: int | None = None,
     seed: int = 0,
+    direction: str = "AtoB",
 ) -> InMemoryDataset:
     """Load a dataset by name; image options are ignored for point sets."""
     if name.startswith(FOLDER_PREFIX):

@@ -3,7 +3,6 @@ density figure for 1-D data, a loss curve for every run, and animations of the e
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +11,10 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data import InMemoryDataset
+from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.train.run import RunDir
-from ganforge.variants.base import Variant
+from ganforge.variants.base import Nets, Variant, in_mode
 from ganforge.viz import (
     make_evolution_strip,
     make_gif,
@@ -28,14 +28,17 @@ TOY_POINTS = 2000
 
 
 class Pictures:
-    """Draws the run's pictures from fixed generator inputs (the same every time)."""
+    """Draws the run's pictures from fixed inputs (the same every time): the variant's preview
+    figure for images (from noise or a held-out batch), points and D's landscape for toys."""
 
-    def __init__(self, cfg: TrainConfig, variant: Variant, data: TrainData, run: RunDir
-                 ) -> None:
+    def __init__(self, cfg: TrainConfig, variant: Variant, data: TrainData, run: RunDir,
+                 held_out: Batch | None = None) -> None:
         self.variant, self.run, self.kind = variant, run, data.kind
         gen = torch.Generator().manual_seed(cfg.seed + 1)
-        n = cfg.grid_size if data.kind == "image" else TOY_POINTS
-        self.fixed = variant.grid_inputs(n, gen)
+        if data.kind == "image":
+            self.fixed = variant.preview_inputs(cfg.grid_size, gen, held_out)
+        else:
+            self.fixed = variant.grid_inputs(TOY_POINTS, gen)
         self.real = (data.data[:TOY_POINTS].numpy()
                      if data.kind == "points" and isinstance(data, InMemoryDataset) else None)
         self.lim = _fixed_limits(self.real) if self.real is not None else None
@@ -44,14 +47,12 @@ class Pictures:
         self.title = f"{cfg.model} on {cfg.data}"
 
     @torch.no_grad()
-    def fixed_samples(self, ema: object | None = None) -> Tensor:
-        """G's output for the fixed inputs, in eval mode (BatchNorm on running statistics)."""
-        net: nn.Module = ema.module if ema is not None else self.variant.generator  # type: ignore[attr-defined]
-        was = net.training
-        net.eval()
-        out = self.variant.generate(self.fixed, net)
-        net.train(was)
-        return out
+    def fixed_samples(self, nets: Nets) -> Tensor:
+        """The generated images of the preview figure (images), or G's points in eval mode."""
+        if self.kind == "image":
+            return self.variant.preview(self.fixed, nets).images
+        net: nn.Module = nets["generator"]
+        return in_mode(net, False, lambda: self.variant.generate(self.fixed, net))
 
     def _critic(self, x: np.ndarray) -> np.ndarray:
         """D's output on points, in eval mode."""
@@ -62,16 +63,18 @@ class Pictures:
         finally:
             self.variant.train()
 
-    def save(self, tag: str, step: int, ema: object | None = None) -> Path | None:
+    def save(self, tag: str, step: int, nets: Nets) -> Path | None:
         """Save the picture for this moment of training under samples/<tag>.png."""
         if self.kind != "image" and step == self.last_frame_step:
             return None  # the same moment was just drawn (a step frame at an epoch's end)
         self.last_frame_step = step
         path = self.run.samples / f"{tag}.png"
-        fake = self.fixed_samples(ema)
         if self.kind == "image":
-            save_grid(fake, path, nrow=max(1, int(math.sqrt(fake.shape[0]))))
+            with torch.no_grad():
+                figure = self.variant.preview(self.fixed, nets)
+            save_grid(figure.images, path, nrow=figure.nrow)
             return path
+        fake = self.fixed_samples(nets)
         pts, title = fake.float().cpu().numpy(), f"{self.title}: step {step}"
         assert self.real is not None and self.lim is not None
         if pts.shape[1] == 1:

@@ -50,7 +50,11 @@ class RunDir:
 
     @property
     def generator_weights(self) -> Path:
-        return self.root / "generator.safetensors"
+        return self.weights("generator")
+
+    def weights(self, name: str) -> Path:
+        """The final weights of the exported network `name` (generator, g_ab, …)."""
+        return self.root / f"{name}.safetensors"
 
     @property
     def loss_curve(self) -> Path:

@@ -12,6 +12,7 @@ import torch
 
 from ganforge.config import TrainConfig, validate
 from ganforge.data import load_dataset
+from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
@@ -19,7 +20,7 @@ from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
 from ganforge.train.trainer import Trainer, TrainResult
-from ganforge.variants import build_variant
+from ganforge.variants import Variant, build_variant
 
 #: Options that may change when a run is resumed; everything else defines the run.
 RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "device", "sample_every",
@@ -47,7 +48,20 @@ def resolve_device(name: str) -> torch.device:
 def load_data(cfg: TrainConfig, split: str = "train") -> TrainData:
     """The training data as the config asks for it."""
     return load_dataset(cfg.data, split=split, data_dir=cfg.data_dir, image_size=cfg.image_size,
-                        channels=cfg.channels, seed=cfg.seed)
+                        channels=cfg.channels, seed=cfg.seed, direction=cfg.direction)
+
+
+HELD_OUT_SPLIT = "test"
+
+
+def held_out_batch(cfg: TrainConfig, variant: Variant, device: torch.device) -> Batch | None:
+    """The fixed batch a variant previews on (the first `grid_size` test examples, centre-
+    cropped, unflipped), when its previews come from held-out data."""
+    if variant.preview_source != "held_out":
+        return None
+    data = load_data(cfg, HELD_OUT_SPLIT)
+    idx = torch.arange(min(cfg.grid_size, len(data)))
+    return data.make_batch(idx, device, gen=None)
 
 
 def spec_of(data: TrainData) -> DataSpec:
@@ -77,7 +91,8 @@ def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
     if not quiet:
         print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
               f"{device})", flush=True)
-    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
+    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet,
+                      held_out=held_out_batch(cfg, variant, device))
     return trainer.fit()
 
 
@@ -99,7 +114,8 @@ def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: boo
     data = load_data(cfg)
     seed_everything(cfg.seed)
     variant = build_variant(cfg, run.spec()).to(device)
-    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
+    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet,
+                      held_out=held_out_batch(cfg, variant, device))
     trainer.load_state_dict(state)
     run.truncate_log(trainer.step)
     cfg.save(run.config_path) if overrides else None

@@ -1,8 +1,8 @@
-"""The training loop (Goodfellow et al. 2014, Algorithm 1): k = n_critic discriminator steps per
-generator step, one optimiser per network, fixed noise for the sample grids.
+"""The training loop (Goodfellow et al. 2014, Algorithm 1, generalised): each step walks the
+variant's phases in order, each phase one optimiser step over one parameter group.
 
-The trainer knows nothing of any particular variant: it walks phases "D" and "G" over the
-variant's parameter groups and owns optimisers, EMA, logging, monitoring and checkpoints.
+The trainer knows nothing of any particular variant: it walks the phases the variant declares
+and owns optimisers, learning-rate schedules, EMA, logging, monitoring, pictures and checkpoints.
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ganforge.config import TrainConfig
 from ganforge.data import BatchLoader
 from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
+from ganforge.errors import ConfigError
 from ganforge.monitor import FailureEvent, FailureMonitor
 from ganforge.train.checkpoint import save_checkpoint
 from ganforge.train.console import Console
@@ -30,7 +30,8 @@ from ganforge.train.optim import make_optimizers
 from ganforge.train.pictures import Pictures
 from ganforge.train.rng import rng_state, set_rng_state
 from ganforge.train.run import RunDir
-from ganforge.variants.base import Variant
+from ganforge.train.schedule import apply_lr, lr_factor
+from ganforge.variants.base import Nets, Phase, Terms, Variant
 
 
 @dataclass
@@ -47,14 +48,18 @@ class Trainer:
     """Runs a variant on a dataset and writes everything into a run folder."""
 
     def __init__(self, cfg: TrainConfig, variant: Variant, data: TrainData, run: RunDir,
-                 device: torch.device, quiet: bool = False) -> None:
+                 device: torch.device, quiet: bool = False, held_out: Batch | None = None
+                 ) -> None:
         self.cfg, self.variant, self.run, self.device = cfg, variant, run, device
         self.loader = BatchLoader(data, cfg.batch_size, seed=cfg.seed, device=device)
         self.groups = variant.param_groups()
+        self.phases = checked_phases(variant, variant.phases(cfg.n_critic), self.groups)
         self.opts = make_optimizers(cfg, self.groups)
-        self.ema = EMA(variant.generator, cfg.ema) if cfg.ema > 0 else None
+        self.base_lrs = {k: float(o.param_groups[0]["lr"]) for k, o in self.opts.items()}
+        self.emas = ({k: EMA(m, cfg.ema) for k, m in variant.exports().items()}
+                     if cfg.ema > 0 else {})
         self.monitor = FailureMonitor(probabilistic=variant.probabilistic)
-        self.pictures = Pictures(cfg, variant, data, run)
+        self.pictures = Pictures(cfg, variant, data, run, held_out)
         n = len(self.loader)
         self.total = cfg.steps if cfg.steps else (cfg.epochs or 1) * n
         self.epochs = math.ceil(self.total / n)
@@ -62,44 +67,58 @@ class Trainer:
         toy_every = 0 if data.kind == "image" else max(1, self.total // 20)
         self.sample_every = cfg.sample_every or toy_every
         self.step = self.epoch = self.batch_index = 0
-        self.last_g: float | None = None
+        self.last: dict[str, float] = {}  # each phase's latest loss (G runs every n_critic)
         self.epoch_sums = [0.0, 0.0, 0]  # D loss, G loss, count (for the epoch averages)
         self.events: list[FailureEvent] = []
         self.quiet = quiet
 
     # ----- one step -------------------------------------------------------------------------
-    def _phase(self, name: str, loss_fn: Callable[[Batch], dict[str, Tensor]], batch: Batch
-               ) -> dict[str, float]:
-        """Forward, backward and optimiser step for one phase; other phases' params frozen."""
-        own = {id(p) for p in self.groups[name]}
-        frozen = [p for g, ps in self.groups.items() if g != name for p in ps if id(p) not in own]
+    def _phase(self, phase: Phase, batch: Batch) -> Terms:
+        """Forward, backward and optimiser step for one phase; other groups' params frozen."""
+        own = {id(p) for p in self.groups[phase.group]}
+        frozen = [p for g, ps in self.groups.items() if g != phase.group
+                  for p in ps if id(p) not in own]
         for p in frozen:
             p.requires_grad_(False)
-        opt = self.opts[name]
+        opt = self.opts[phase.group]
         opt.zero_grad(set_to_none=True)
-        terms = loss_fn(batch)
+        terms = phase.loss(batch)
         terms["loss"].backward()
         opt.step()
         for p in frozen:
             p.requires_grad_(True)
-        return {k: float(v.detach()) for k, v in terms.items()}
+        if phase.after is not None:
+            phase.after()
+        if phase.ema:
+            exports = self.variant.exports()
+            for name, ema in self.emas.items():
+                ema.update(exports[name])
+        return terms
 
     def train_step(self, batch: Batch) -> dict[str, float]:
-        """Phase D every step, phase G every `n_critic` steps; returns the values to log."""
+        """The due phases in the variant's order; returns the values to log."""
         self.variant.step = self.step
-        d = self._phase("D", self.variant.discriminator_loss, batch)
-        self.variant.after_discriminator_step()
-        stats = {"d_loss": d.pop("loss"), **{f"d_{k}" if k in ("adv", "gp") else k: v
-                                             for k, v in d.items()}}
-        if (self.step + 1) % self.cfg.n_critic == 0:
-            g = self._phase("G", self.variant.generator_loss, batch)
-            if self.ema is not None:
-                self.ema.update(self.variant.generator)
-            self.last_g = g.pop("loss")
-            stats.update({f"g_{k}": v for k, v in g.items()})
-        if self.last_g is not None:
-            stats["g_loss"] = self.last_g
+        apply_lr(self.opts, self.base_lrs, lr_factor(self.cfg.lr_policy, self.step, self.total,
+                                                     self.cfg.lr_decay_start))
+        stats: dict[str, float] = {}
+        for phase in self.phases:
+            if (self.step + 1) % phase.every == 0:
+                terms = self._phase(phase, batch)
+                prefix = phase.group.lower() + "_"
+                self.last[phase.group] = float(terms.pop("loss").detach())
+                stats.update({k if k.startswith(prefix) else prefix + k: float(v.detach())
+                              for k, v in terms.items()})
+        stats.update({f"{g.lower()}_loss": v for g, v in self.last.items()})
+        if self.cfg.lr_policy != "constant":
+            stats["lr_factor"] = lr_factor(self.cfg.lr_policy, self.step, self.total,
+                                           self.cfg.lr_decay_start)
         return stats
+
+    def sample_nets(self) -> Nets:
+        """The exported networks that draw samples: their EMA copies when --ema is on."""
+        if self.emas:
+            return {k: e.module for k, e in self.emas.items()}
+        return self.variant.exports()
 
     # ----- the loop -------------------------------------------------------------------------
     def fit(self) -> TrainResult:
@@ -151,15 +170,15 @@ class Trainer:
     def _after_step(self, batch: Batch, stats: dict[str, float], log: Any, stop: StopFlag) -> str:
         """Monitor, periodic pictures and checkpoints, and Ctrl-C."""
         events = self.monitor.update(self.step, stats)
-        every = self.cfg.monitor_every
+        every = self.cfg.monitor_every if self.variant.checks_diversity else 0
         if every and self.step % every == 0:
-            fake = self.pictures.fixed_samples(self.ema)
+            fake = self.pictures.fixed_samples(self.sample_nets())
             events += self.monitor.check_diversity(self.step, fake, batch.x)
         status = self._handle_events(events, log)
         if status == "failed":
             return status
         if self.sample_every and self.step % self.sample_every == 0:
-            self.pictures.save(f"step_{self.step:07d}", self.step, self.ema)
+            self.pictures.save(f"step_{self.step:07d}", self.step, self.sample_nets())
         if self.step % self.cfg.checkpoint_every == 0 or stop.requested:
             log.flush()
             self.save()
@@ -188,7 +207,7 @@ class Trainer:
         """Epoch summary, sample grid, checkpoint."""
         d_sum, g_sum, count = self.epoch_sums
         console.epoch_end(self.epoch, seconds, g_sum / max(count, 1), d_sum / max(count, 1))
-        self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.ema)
+        self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.sample_nets())
         if self.batch_index >= len(self.loader):
             self.epoch += 1
             self.batch_index = 0
@@ -199,9 +218,9 @@ class Trainer:
         """Final weights, loss curve and animations."""
         from safetensors.torch import save_file
 
-        gen = self.ema.module if self.ema is not None else self.variant.generator
-        weights = {k: v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
-        save_file(weights, str(self.run.generator_weights))
+        for name, net in self.sample_nets().items():
+            weights = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+            save_file(weights, str(self.run.weights(name)))
         self.pictures.finish()
         self.save()
         console.write("Training complete and models saved.")
@@ -212,9 +231,10 @@ class Trainer:
         return {
             "variant": self.variant.state_dict(),
             "optimizers": {k: o.state_dict() for k, o in self.opts.items()},
-            "ema": self.ema.module.state_dict() if self.ema is not None else None,
+            "ema": {k: e.module.state_dict() for k, e in self.emas.items()},
+            "base_lrs": dict(self.base_lrs),
             "counters": {"step": self.step, "epoch": self.epoch, "batch_index": self.batch_index,
-                         "last_g": self.last_g, "epoch_sums": self.epoch_sums},
+                         "last": dict(self.last), "epoch_sums": self.epoch_sums},
             "monitor": self.monitor.state_dict(),
             "rng": rng_state(),
             "config": self.cfg.to_dict(),
@@ -229,15 +249,28 @@ class Trainer:
         self.variant.load_state_dict(state["variant"])
         for k, o in self.opts.items():
             o.load_state_dict(state["optimizers"][k])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.module.load_state_dict(state["ema"])
+        for name, ema in self.emas.items():
+            ema.module.load_state_dict(state["ema"][name])
+        self.base_lrs = {k: float(v) for k, v in state["base_lrs"].items()}
         c = state["counters"]
         self.step, self.epoch, self.batch_index = c["step"], c["epoch"], c["batch_index"]
-        self.last_g, self.epoch_sums = c["last_g"], list(c["epoch_sums"])
+        self.last, self.epoch_sums = dict(c["last"]), list(c["epoch_sums"])
         self.monitor.load_state_dict(state["monitor"])
         set_rng_state(state["rng"])
 
 
-def generator_module(variant: Variant, ema: EMA | None) -> nn.Module:
-    """The generator used for samples: the EMA copy when --ema is on."""
-    return ema.module if ema is not None else variant.generator
+def checked_phases(variant: Variant, phases: list[Phase], groups: dict[str, list[nn.Parameter]]
+                   ) -> list[Phase]:
+    """Refuse phases over unknown parameter groups and groups that no phase trains."""
+    name = type(variant).__name__
+    unknown = sorted({p.group for p in phases} - set(groups))
+    if unknown:
+        raise ConfigError(f"{name}.phases() names parameter group(s) {', '.join(unknown)}, "
+                          f"which param_groups() does not define (it has {', '.join(groups)})")
+    idle = sorted(set(groups) - {p.group for p in phases})
+    if idle:
+        raise ConfigError(f"{name}.param_groups() defines {', '.join(idle)}, which no phase "
+                          "trains; add a Phase for it or drop the group")
+    if any(p.every < 1 for p in phases):
+        raise ConfigError(f"{name}.phases(): every phase needs every >= 1")
+    return phases
