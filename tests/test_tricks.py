@@ -12,12 +12,12 @@ from torch import nn
 
 from ganforge.api import make_config
 from ganforge.config import validate
+from ganforge.configure import preset_values
 from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
-from ganforge.configure import preset_values
 from ganforge.train.ema import EMA
 from ganforge.train.optim import make_optimizers
 from ganforge.tricks.d_inputs import DInputs

@@ -32,21 +32,24 @@ class Console:
         else:
             print(line, flush=True)
 
-    def batch(self, epoch: int, epochs: int, i: int, n: int, d: float, g: float | None) -> None:
+    def batch(self, epoch: int, epochs: int, i: int, n: int, d: float | None, g: float | None
+              ) -> None:
         """`[Epoch 49/50] [Batch 100/469] [D loss: 0.4937] [G loss: 1.4479]`."""
-        g_text = f"{g:.4f}" if g is not None else "n/a"
-        self.write(f"[Epoch {epoch}/{epochs}] [Batch {i}/{n}] [D loss: {d:.4f}] [G loss: {g_text}]")
+        d_text, g_text = (f"{v:.4f}" if v is not None else "n/a" for v in (d, g))
+        self.write(f"[Epoch {epoch}/{epochs}] [Batch {i}/{n}] [D loss: {d_text}] "
+                   f"[G loss: {g_text}]")
 
     def epoch_end(self, epoch: int, seconds: float, avg_g: float, avg_d: float) -> None:
         """`Epoch 49 completed in 11.09 seconds` and the epoch's average losses."""
         self.write(f"Epoch {epoch} completed in {seconds:.2f} seconds")
         self.write(f"Average G loss: {avg_g:.4f}, Average D loss: {avg_d:.4f}")
 
-    def advance(self, d: float, g: float | None) -> None:
+    def advance(self, d: float | None, g: float | None) -> None:
         """Move the bar one step."""
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.set_postfix(d=f"{d:.3f}", g="-" if g is None else f"{g:.3f}", refresh=False)
+            self.bar.set_postfix(d="-" if d is None else f"{d:.3f}",
+                                 g="-" if g is None else f"{g:.3f}", refresh=False)
 
     def close(self) -> None:
         """Close the bar."""

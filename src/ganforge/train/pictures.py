@@ -14,7 +14,7 @@ from ganforge.data import InMemoryDataset
 from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.train.run import RunDir
-from ganforge.variants.base import Nets, Variant, in_mode
+from ganforge.variants.base import Nets, Variant, in_mode, main_net
 from ganforge.viz import (
     make_evolution_strip,
     make_gif,
@@ -51,7 +51,7 @@ class Pictures:
         """The generated images of the preview figure (images), or G's points in eval mode."""
         if self.kind == "image":
             return self.variant.preview(self.fixed, nets).images
-        net: nn.Module = nets["generator"]
+        net: nn.Module = main_net(nets)
         return in_mode(net, False, lambda: self.variant.generate(self.fixed, net))
 
     def _critic(self, x: np.ndarray) -> np.ndarray:

@@ -157,8 +157,8 @@ class Trainer:
 
     def _record(self, console: Console, log: Any, stats: dict[str, float]) -> None:
         """Console line every `log_every` batches, a JSONL record every step."""
-        d, g = stats["d_loss"], stats.get("g_loss")
-        self.epoch_sums[0] += d
+        d, g = stats.get("d_loss"), stats.get("g_loss")
+        self.epoch_sums[0] += d if d is not None else 0.0
         self.epoch_sums[1] += g if g is not None else 0.0
         self.epoch_sums[2] += 1
         i = self.batch_index - 1

@@ -120,8 +120,8 @@ class Variant(nn.Module, ABC):
     def preview(self, inputs: dict[str, Tensor], nets: Nets) -> Preview:
         """The progress figure: samples of the exported generator, in eval mode (BatchNorm on
         running statistics), `sqrt(n)` to a row."""
-        images = in_mode(nets["generator"], False, lambda: self.generate(inputs,
-                                                                         nets["generator"]))
+        net = main_net(nets)
+        images = in_mode(net, False, lambda: self.generate(inputs, net))
         return Preview(images, max(1, int(math.sqrt(images.shape[0]))))
 
     def critic(self, x: Tensor) -> Tensor:
@@ -132,6 +132,11 @@ class Variant(nn.Module, ABC):
     def device(self) -> torch.device:
         """Where the parameters live."""
         return next(self.parameters()).device
+
+
+def main_net(nets: Nets) -> nn.Module:
+    """The exported "generator", or the first export of a variant with several."""
+    return nets.get("generator") or next(iter(nets.values()))
 
 
 def in_mode(net: nn.Module, training: bool, fn: Callable[[], Tensor]) -> Tensor:
