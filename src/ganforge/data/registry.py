@@ -6,14 +6,24 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganforge.data import idx
+from ganforge.data import archives, digit_styles, idx
 from ganforge.data.dataset import InMemoryDataset
 from ganforge.data.folder import load_folder
 from ganforge.data.stacked import NUM_MODES, stack_digits
 from ganforge.data.toy import TOY_SETS, make_toy
+from ganforge.data.translation import PairedImages, UnpairedImages
+from ganforge.data.translation_load import (
+    DIRECTIONS,
+    PAIRED_SPLITS,
+    UNPAIRED_SPLITS,
+    load_paired,
+    load_unpaired,
+)
 from ganforge.errors import ConfigError, choices_error
 
 FOLDER_PREFIX = "folder:"
+PAIRED_PREFIX = "paired:"
+UNPAIRED_PREFIX = "unpaired:"
 CHUNK_BYTES = 1 << 26  # float32 working memory per resize / conversion chunk
 LUMA_601 = (0.299, 0.587, 0.114)
 TEST_STREAM = 1  # toy sets: the test split is an independent draw with the same seed
@@ -26,12 +36,27 @@ _IMAGE_SETS = {
 }
 _FOLDER_DESC = "every image under PATH (recursive), resized and centre-cropped to --image-size "
 _FOLDER_DESC += "(default 64), RGB or --channels 1"
+_CROP = "--image-size is the random crop (default 256, of images loaded at 286)"
+_TRANSLATION_SETS = {
+    "facades": "CMP Facades (pix2pix), 400/100/106 photo (A) | label map (B) pairs; labels->photo "
+    f"is --direction BtoA; {_CROP} (--data-dir, $GANFORGE_DATA or download)",
+    "horse2zebra": "CycleGAN horses (A) and zebras (B), unpaired, train/test; "
+    f"{_CROP} (--data-dir, $GANFORGE_DATA or download)",
+    PAIRED_PREFIX + "PATH": f"your A|B pairs in PATH/{{train,val,test}}/ (or PATH/); {_CROP}",
+    UNPAIRED_PREFIX + "PATH": f"your unpaired images in PATH/trainA, trainB, testA, testB; {_CROP}",
+    "mnist-style": "unpaired MNIST digits (A) and bold, inverted digits (B) of disjoint halves, "
+    "32x32 gray, labels kept: a quick translation task (shipped)",
+}
+
+#: Everything `load_dataset` returns; all of them implement `TrainData`.
+Dataset = InMemoryDataset | PairedImages | UnpairedImages
 
 
 def describe_datasets() -> list[tuple[str, str]]:
     """(name, one-line description) of every dataset, for `ganforge list`."""
     toys = [(name, desc) for name, (_, desc) in TOY_SETS.items()]
-    return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC)]
+    return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC),
+            *_TRANSLATION_SETS.items()]
 
 
 def dataset_names() -> list[str]:
@@ -107,6 +132,52 @@ def _load_idx_set(key: str, split: str, data_dir: str | None, seed: int) -> InMe
     return InMemoryDataset(key, images, labels, num_classes=idx.NUM_CLASSES)
 
 
+def _check_direction(direction: str) -> None:
+    """One-line error for a translation direction other than AtoB or BtoA."""
+    if direction not in DIRECTIONS:
+        raise ConfigError(f"unknown direction '{direction}'; choose from: {', '.join(DIRECTIONS)}")
+
+
+def _load_mnist_style(split: str, image_size: int | None, channels: int | None,
+                      direction: str) -> UnpairedImages:
+    """The mnist-style task, whose size and channels are fixed."""
+    _check_split("mnist-style", split, idx.SPLITS)
+    if image_size not in (None, digit_styles.SIZE) or channels not in (None, 1):
+        raise ConfigError(f"mnist-style images are {digit_styles.SIZE}x{digit_styles.SIZE} gray, "
+                          f"uncropped; leave out --image-size ({image_size}) and --channels "
+                          f"({channels}) or use {digit_styles.SIZE} and 1")
+    return digit_styles.load_mnist_style(split, direction)
+
+
+def _path_of(name: str, prefix: str) -> str:
+    """The PATH of `prefix:PATH`, with a one-line error when it is empty."""
+    path = name[len(prefix) :]
+    if not path:
+        raise ConfigError(f"{prefix} needs a path, e.g. {prefix}~/data/my-pairs")
+    return path
+
+
+def _load_translation(name: str, split: str, data_dir: str | None, image_size: int | None,
+                      channels: int | None, direction: str) -> PairedImages | UnpairedImages:
+    """A translation dataset (`name` is one of _TRANSLATION_SETS or a paired:/unpaired: path)."""
+    ch = 3 if channels is None else channels
+    if name == "mnist-style":
+        return _load_mnist_style(split, image_size, channels, direction)
+    if name.startswith(PAIRED_PREFIX):
+        path = _path_of(name, PAIRED_PREFIX)
+        return load_paired(path, split, direction, image_size, channels=ch, name=name)
+    if name.startswith(UNPAIRED_PREFIX):
+        path = _path_of(name, UNPAIRED_PREFIX)
+        return load_unpaired(path, split, direction, image_size, channels=ch, name=name)
+    _check_split(name, split, PAIRED_SPLITS if name == "facades" else UNPAIRED_SPLITS)
+    root = archives.resolve_set(name, split, data_dir)
+    if name == "facades":
+        return load_paired(root, split, direction, image_size, channels=ch, name=name,
+                           domains=("photo", "labels"))
+    return load_unpaired(root, split, direction, image_size, channels=ch, name=name,
+                         domains=("horse", "zebra"))
+
+
 def load_dataset(
     name: str,
     *,
@@ -116,22 +187,28 @@ def load_dataset(
     channels: int | None = None,
     seed: int = 0,
     direction: str = "AtoB",
-) -> InMemoryDataset:
-    """Load a dataset by name; image options are ignored for point sets."""
+) -> Dataset:
+    """Load a dataset by name; image options are ignored for point sets, `direction` (AtoB or
+    BtoA: which domain is the generator's input) applies to translation data."""
+    _check_direction(direction)
     if name.startswith(FOLDER_PREFIX):
-        path = name[len(FOLDER_PREFIX) :]
-        if not path:
-            raise ConfigError("folder: needs a path, e.g. folder:~/pictures/cats")
+        path = _path_of(name, FOLDER_PREFIX)
         _check_split(name, split, ("train",))
         return load_folder(path, image_size, channels, name=name)
+    if name.startswith((PAIRED_PREFIX, UNPAIRED_PREFIX)):
+        _check_image_options(image_size, channels)
+        return _load_translation(name, split, data_dir, image_size, channels, direction)
     key = name.strip().lower().replace("_", "-")
     if key in TOY_SETS:
         _check_split(key, split, idx.SPLITS)
         data = make_toy(key, seed=seed, stream=0 if split == "train" else TEST_STREAM)
         return InMemoryDataset(key, data, kind="points")
-    if key in _IMAGE_SETS:
+    if key in _IMAGE_SETS or key in _TRANSLATION_SETS:
         _check_image_options(image_size, channels)
+    if key in _IMAGE_SETS:
         ds = _load_idx_set(key, split, data_dir, seed)
         ds.data = _shape_images(ds.data, image_size, channels)
         return ds
+    if key in _TRANSLATION_SETS:
+        return _load_translation(key, split, data_dir, image_size, channels, direction)
     raise choices_error("dataset", name, dataset_names())

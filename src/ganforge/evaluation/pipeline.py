@@ -145,8 +145,12 @@ def dataset_source(name: str, split: str, data_dir: str | None = None,
     """A named dataset split as a source (it can reload its other splits for GAN-train)."""
 
     def reload(which: str) -> InMemoryDataset:
-        return load_dataset(name, split=which, data_dir=data_dir, image_size=image_size,
+        data = load_dataset(name, split=which, data_dir=data_dir, image_size=image_size,
                             channels=channels, seed=seed)
+        if not isinstance(data, InMemoryDataset):  # two image domains, not one set of samples
+            raise ConfigError(f"'{name}' is translation data; evaluating against it is not "
+                              "supported yet")
+        return data
 
     return DatasetSource(reload(split), split, reload)
 
