@@ -6,6 +6,7 @@
     historical        historical averaging penalty
     vbn               virtual batch normalisation in G
     spectral          spectral normalisation of D's layers
+    image_pool        a history of generated images for D (Shrivastava et al. 2017; CycleGAN)
     bundle            `Tricks`: the per-run object every variant calls in its D and G phases
 
 Modules are imported explicitly (`from ganforge.tricks.vbn import …`) so the network code can

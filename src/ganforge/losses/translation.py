@@ -1,0 +1,34 @@
+"""Reconstruction losses of CycleGAN (Zhu et al. 2017, "Unpaired image-to-image translation using
+cycle-consistent adversarial networks", ICCV).
+
+Each function is one direction's term, an L1 mean over every pixel and image of the batch; the
+variant sums the two directions and applies the weights (lambda = 10 for the cycle terms, 0.5
+lambda for the identity terms in the paper).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from ganforge.errors import GanforgeError
+
+
+def _l1_mean(a: Tensor, b: Tensor, names: str) -> Tensor:
+    """Mean absolute difference of two same-shape tensors (no silent broadcasting)."""
+    if a.shape != b.shape:
+        raise GanforgeError(f"{names} must have the same shape, got {tuple(a.shape)} and "
+                            f"{tuple(b.shape)}")
+    return (a - b).abs().mean()
+
+
+def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:
+    """Cycle-consistency term E[||F(G(x)) - x||_1] (Zhu et al. 2017, eq. 2), one direction:
+    `reconstructed` is F(G(real)) (or G(F(real)) for the backward cycle)."""
+    return _l1_mean(reconstructed, real, "real and reconstructed images")
+
+
+def identity_loss(real: Tensor, same: Tensor) -> Tensor:
+    """Identity-mapping term E[||G(y) - y||_1] (Zhu et al. 2017, §5.2, after Taigman et al.
+    2017), one direction: `same` is the generator into real's domain applied to `real`, which
+    keeps the colour composition of photos."""
+    return _l1_mean(same, real, "real and identity-mapped images")
