@@ -19,6 +19,10 @@ class AdversarialLoss:
     name = "base"
     #: True when sigmoid(D's output) reads as the probability that the input is real.
     probabilistic = True
+    #: Constant factor of `d_loss` and `g_loss` over the plain criterion (BCE, MSE, …) summed
+    #: over the real and fake terms: LSGAN's 1/2 (Mao et al., eq. 2). Translation variants
+    #: divide it out to keep the papers' balance against their L1 and cycle terms.
+    scale = 1.0
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
         """D's loss on its outputs for a real and a fake batch."""
@@ -63,6 +67,7 @@ class LeastSquares(AdversarialLoss):
     """LSGAN (Mao et al. 2017), eq. 2 with a=0 (fake), b=1 (real), c=1 (G's target)."""
 
     name = "lsgan"
+    scale = 0.5
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
         return 0.5 * ((real - real_target) ** 2).mean() + 0.5 * (fake**2).mean()

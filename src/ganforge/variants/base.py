@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.data.batch import Batch
+from ganforge.errors import ConfigError
 from ganforge.losses.penalty import clip_weights
 from ganforge.registry import Registry
 
@@ -99,13 +100,14 @@ class Variant(nn.Module, ABC):
         """The modules written as `<name>.safetensors` at the end (EMA copies with --ema)."""
         return {"generator": self.generator}
 
-    @abstractmethod
     def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
         """Random generator inputs for `n` samples (z, and labels/codes where there are any)."""
+        raise ConfigError(f"{type(self).__name__} draws nothing from noise: it translates "
+                          "images; use ganforge translate RUN --input IMAGES")
 
-    @abstractmethod
     def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
         """Samples from generator inputs; `net` replaces `self.generator` (e.g. the EMA copy)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement generate()")
 
     def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
         """Fixed inputs for the sample grids (conditional variants order them by class)."""
