@@ -129,6 +129,8 @@ EXTRACTORS.register("mnist-classifier", _classifier("mnist-classifier"),
                     "CNN trained on MNIST: 128-d penultimate features, 10 classes (per channel)")
 EXTRACTORS.register("fashion-classifier", _classifier("fashion-classifier"),
                     "CNN trained on Fashion-MNIST: 128-d features, 10 classes (per channel)")
+EXTRACTORS.register("zebra-classifier", _classifier("zebra-classifier"),
+                    "CNN trained on horse2zebra (64x64 RGB): 128-d features, p(horse), p(zebra)")
 EXTRACTORS.register("inception", lambda o: InceptionExtractor(o.inception_weights, o.device),
                     "FID Inception-v3 pool3 (2048-d), 1008 classes; needs its weights file")
 EXTRACTORS.register("raw", lambda o: RawExtractor(),

@@ -1,12 +1,13 @@
-"""Domain classifiers for MNIST and Fashion-MNIST: a small CNN whose penultimate layer gives the
-features for FID/KID/precision/recall/… and whose softmax gives class probabilities (IS, Mode
-Score, mode counting).
+"""Domain classifiers (MNIST, Fashion-MNIST, horse vs zebra): a small CNN whose penultimate layer
+gives the features for FID/KID/precision/recall/… and whose softmax gives class probabilities
+(IS, Mode Score, mode counting, p(zebra)).
 
 Inception features are meaningless for 28x28 gray digits, so the practice (e.g. Binkowski et al.
 2018, "Demystifying MMD GANs"; Lucic et al. 2018, "Are GANs created equal?") is a classifier
-trained on the dataset itself. The weights are trained by ``scripts/train_classifiers.py`` and
-shipped in ``ganforge/assets/classifiers`` next to ``classifiers.json``, which records each file's
-SHA256 and its test accuracy.
+trained on the dataset itself. The weights are trained by the script named in ``CLASSIFIERS``
+(``scripts/train_classifiers.py``, ``scripts/train_domain_classifier.py``) and shipped in
+``ganforge/assets/classifiers`` next to ``classifiers.json``, which records each file's SHA256
+and its test accuracy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, choices_error
 from ganforge.features import Extractor
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "classifiers"
@@ -30,8 +31,34 @@ INPUT_SIZE = 28
 FEATURE_DIM = 128
 NUM_CLASSES = 10
 
-#: Extractor name -> dataset it was trained on (and the weights file stem).
+#: The MNIST-family extractors trained by scripts/train_classifiers.py -> their dataset.
 DATASETS = {"mnist-classifier": "mnist", "fashion-classifier": "fashion-mnist"}
+
+
+@dataclass(frozen=True)
+class ClassifierSpec:
+    """What a domain classifier reads and predicts, and the script that trains it."""
+
+    input_size: int  # side of the square input, in pixels
+    channels: int  # channels read together; 1 = each image channel is read as its own image
+    num_classes: int
+    script: str
+
+
+#: Extractor name -> its network's input and classes (weights, dataset: classifiers.json).
+CLASSIFIERS = {
+    "mnist-classifier": ClassifierSpec(INPUT_SIZE, 1, NUM_CLASSES, "scripts/train_classifiers.py"),
+    "fashion-classifier": ClassifierSpec(INPUT_SIZE, 1, NUM_CLASSES,
+                                         "scripts/train_classifiers.py"),
+    "zebra-classifier": ClassifierSpec(64, 3, 2, "scripts/train_domain_classifier.py"),
+}
+
+
+def classifier_spec(name: str) -> ClassifierSpec:
+    """The table entry of classifier `name`; an unknown name lists the valid ones."""
+    if name not in CLASSIFIERS:
+        raise choices_error("domain classifier", name, list(CLASSIFIERS))
+    return CLASSIFIERS[name]
 
 
 def conv_block(c_in: int, c_out: int, kernel: int) -> nn.Sequential:
@@ -44,7 +71,8 @@ def conv_block(c_in: int, c_out: int, kernel: int) -> nn.Sequential:
 
 
 class DomainClassifier(nn.Module):
-    """A 131k-parameter CNN for (B, 1, 28, 28) images scaled to [-1, 1]."""
+    """A 131k-parameter CNN for (B, C, S, S) images scaled to [-1, 1] (28x28 gray digits,
+    64x64 RGB photos); shape comments at 28x28."""
 
     def __init__(
         self, in_channels: int = 1, num_classes: int = NUM_CLASSES, feature_dim: int = FEATURE_DIM
@@ -73,11 +101,11 @@ class DomainClassifier(nn.Module):
         return self.features_and_logits(x)[1]
 
 
-def to_input(images: Tensor) -> Tensor:
-    """uint8 (or [0, 255] float) (B, 1, H, W) images as float in [-1, 1] at 28x28."""
+def to_input(images: Tensor, size: int = INPUT_SIZE) -> Tensor:
+    """uint8 (or [0, 255] float) (B, C, H, W) images as float in [-1, 1] at size x size."""
     x = images.float()
-    if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
-        x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", antialias=True)
+    if x.shape[-2:] != (size, size):
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
     return x / 127.5 - 1.0
 
 
@@ -110,7 +138,7 @@ def classifier_info(name: str) -> ClassifierInfo:
     entry = read_manifest().get(name)
     if entry is None:
         raise GanforgeError(f"no weights recorded for '{name}' in {MANIFEST}; "
-                            "train them with: python scripts/train_classifiers.py")
+                            f"train them with: python {classifier_spec(name).script}")
     return ClassifierInfo.from_manifest(name, entry)
 
 
@@ -120,14 +148,14 @@ def load_classifier(name: str, device: str | torch.device = "cpu") -> DomainClas
 
     from ganforge.features.weights import file_sha256
 
-    info = classifier_info(name)
+    spec, info = classifier_spec(name), classifier_info(name)
     if not info.file.is_file():
         raise GanforgeError(f"classifier weights {info.file} are missing; reinstall ganforge or "
-                            "run python scripts/train_classifiers.py")
+                            f"run python {spec.script}")
     if (got := file_sha256(info.file)) != info.sha256:
         raise GanforgeError(f"{info.file} has sha256 {got[:16]}…, but classifiers.json records "
-                            f"{info.sha256[:16]}…; retrain with scripts/train_classifiers.py")
-    model = DomainClassifier()
+                            f"{info.sha256[:16]}…; retrain with {spec.script}")
+    model = DomainClassifier(spec.channels, spec.num_classes)
     model.load_state_dict(load_file(str(info.file)), strict=True)
     return model.eval().to(device)
 
@@ -141,28 +169,52 @@ def joint_probs(probs: Tensor) -> Tensor:
 
 
 class ClassifierExtractor(Extractor):
-    """A domain classifier as a feature extractor; each image channel is read as its own digit.
+    """A domain classifier as a feature extractor.
 
-    A gray image gives 128 features and 10 class probabilities; a 3-channel image (Stacked MNIST)
+    MNIST-family classifiers (spec.channels == 1) read each image channel as its own digit: a
+    gray image gives 128 features and 10 class probabilities; a 3-channel image (Stacked MNIST)
     gives the three channels' features side by side (384) and the 1000 joint probabilities
-    p(r) p(g) p(b), whose argmax is the class 100 r + 10 g + b of Metz et al. 2017.
+    p(r) p(g) p(b), whose argmax is the class 100 r + 10 g + b of Metz et al. 2017. An RGB
+    classifier (zebra-classifier) reads the three channels together (gray images are repeated
+    to RGB): 128 features and its classes' probabilities (horse, zebra).
     """
-
-    resize_method = "none at 28x28, else torch bilinear with antialias to 28x28, per channel"
 
     def __init__(self, name: str, device: str | torch.device = "cpu") -> None:
         self.name = name
+        self.spec = classifier_spec(name)
         self.model = load_classifier(name, device)
         self.weights_sha256: str | None = classifier_info(name).sha256
         self.device = torch.device(device)
+        side = f"{self.spec.input_size}x{self.spec.input_size}"
+        how = ", per channel" if self.spec.channels == 1 else "; gray repeated to RGB"
+        self.resize_method = f"none at {side}, else torch bilinear with antialias to {side}{how}"
 
     @torch.no_grad()
     def outputs(self, images: Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        """Features (B, C * 128) and joint class probabilities (B, 10**C) of (B, C, H, W) images."""
+        """Features (B, d) and class probabilities (B, K) of (B, C, H, W) images."""
+        if self.spec.channels == 1:
+            feats, probs = self._per_channel(images.to(self.device))
+        else:
+            feats, probs = self._together(images.to(self.device))
+        return feats.cpu().numpy(), probs.cpu().numpy()
+
+    def _per_channel(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Features (B, C * 128) and joint class probabilities (B, 10**C), channel by channel."""
         b, c = images.shape[:2]
         if c > 3:
             raise GanforgeError(f"{self.name} reads 1 to 3 channels, got {c}")
-        x = to_input(images.reshape(b * c, 1, *images.shape[2:]).to(self.device))
+        x = to_input(images.reshape(b * c, 1, *images.shape[2:]), self.spec.input_size)
         feats, logits = self.model.features_and_logits(x)  # (B*C, 128), (B*C, 10)
         probs = joint_probs(logits.double().softmax(1).reshape(b, c, -1))
-        return feats.reshape(b, -1).cpu().numpy(), probs.cpu().numpy()
+        return feats.reshape(b, -1), probs
+
+    def _together(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Features (B, 128) and class probabilities (B, K) of images read in all channels."""
+        want = self.spec.channels
+        if images.shape[1] == 1:
+            images = images.expand(-1, want, -1, -1)  # gray -> RGB
+        if images.shape[1] != want:
+            raise GanforgeError(f"{self.name} reads {want}-channel (or gray) images, got "
+                                f"{images.shape[1]} channels")
+        feats, logits = self.model.features_and_logits(to_input(images, self.spec.input_size))
+        return feats, logits.double().softmax(1)
