@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -36,7 +37,7 @@ def test_classifier_reads_both_real_domains(test_set: UnpairedImages,
     assert test_set.labels_a is not None and test_set.labels_b is not None
     plain = class_preservation(test_set.a, test_set.labels_a, "mnist", classifier)
     bold = class_preservation(test_set.b, test_set.labels_b, "bold-inverted", classifier)
-    assert plain >= 0.99 and bold >= 0.95  # all 5000 + 5000: 99.2 % and 95.6 %
+    assert plain >= 0.99 and bold >= 0.99  # all 5000 + 5000: 99.2 % and 99.3 % (eroded)
     wrong = class_preservation(test_set.b[:500], test_set.labels_b[:500], "mnist", classifier)
     assert wrong < 0.5  # read without inverting, bold-inverted digits are not digits
 
@@ -49,11 +50,14 @@ def test_domain_rule_on_real_images(test_set: UnpairedImages) -> None:
     assert torch.equal(in_bold_inverted(floats), in_bold_inverted(test_set.b))
 
 
-def test_plain_style_inverts_and_crops(test_set: UnpairedImages) -> None:
+def test_plain_style_inverts_erodes_and_crops(test_set: UnpairedImages) -> None:
+    from scipy.ndimage import grey_erosion
+
     b = test_set.b[:8]
     plain = to_plain_mnist(b, "bold-inverted")
     assert plain.shape == (8, 1, 28, 28)
-    assert torch.allclose(plain, 255 - b[:, :, 2:30, 2:30].float(), atol=1e-3)
+    eroded = grey_erosion(255 - b.numpy().astype(np.float64), size=(1, 1, 3, 3))
+    assert torch.allclose(plain.double(), torch.from_numpy(eroded[:, :, 2:30, 2:30]), atol=1e-3)
     assert torch.allclose(to_plain_mnist(test_set.a[:8], "mnist"),
                           test_set.a[:8, :, 2:30, 2:30].float(), atol=1e-3)
 

@@ -4,10 +4,12 @@ Two numbers for images translated into a target domain ("mnist": plain digits, w
 "bold-inverted": bold, dark digits on light), given the labels of their source images:
 
 - class preservation: accuracy of the committed MNIST classifier (`mnist-classifier`) on the
-  translations mapped back to plain MNIST style: the 32 -> 28 padding cropped, and contrast
-  inverted for the bold-inverted domain. Bold strokes are left as they are (eroding them back
-  would wreck thin ones): the classifier reads the real test digits this way at 99.2 % (mnist)
-  and 95.6 % (bold-inverted), the scores of a perfect translation (tested: >= 95 %).
+  translations mapped back to plain MNIST style by the inverse of the style: the 32 -> 28
+  padding cropped, and for the bold-inverted domain the contrast inverted and the strokes eroded
+  (3x3 grey erosion undoes the 3x3 dilation). The classifier reads the real test digits this way
+  at 99.2 % (mnist) and 99.3 % (bold-inverted): the scores of a perfect translation (tested:
+  >= 99 %). Without the erosion bold digits read at 95.6 %; a "translation" that only inverts
+  the contrast keeps thin strokes, which the erosion wrecks, so it scores low here.
 - domain success: the share of translations that `in_bold_inverted` puts in the target domain.
   The rule reads the background: the mean of the 2-pixel border (the padding of both domains,
   no digit reaches it) is light (> 0 in [-1, 1]) for the bold-inverted domain, dark for MNIST.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.data.digit_styles import DOMAINS, PAD, SIZE
@@ -54,12 +57,12 @@ def in_bold_inverted(images: Tensor) -> Tensor:
 
 def to_plain_mnist(images: Tensor, domain: str) -> Tensor:
     """Images of `domain` as the classifier's uint8-scale input: (N, 1, 28, 28) in [0, 255]
-    float, white digit on black (bold-inverted images are inverted back)."""
+    float, white digit on black (bold-inverted images inverted and eroded back)."""
     _check_domain(domain)
-    x = _as_unit(images)[:, :, PAD:-PAD, PAD:-PAD]  # (N, 1, 28, 28)
+    x = _as_unit(images)
     if domain == DOMAINS[1]:
-        x = -x
-    return (x + 1.0) * 127.5
+        x = -F.max_pool2d(x, kernel_size=3, stride=1, padding=1)  # erode the dark digit
+    return (x[:, :, PAD:-PAD, PAD:-PAD] + 1.0) * 127.5  # (N, 1, 28, 28)
 
 
 @torch.no_grad()
