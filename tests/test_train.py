@@ -3,34 +3,77 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 import ganforge
+from ganforge.api import Run
 from ganforge.cli.main import main
 from ganforge.presets import PRESETS
+from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.trainer import Trainer, TrainResult
 
 UNCONDITIONAL = [n for n in PRESETS.names() if PRESETS.get(n).get("variant", "unconditional")
                  == "unconditional"]
 
 
+def _initial_weights(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, torch.Tensor]]:
+    """Make Trainer.fit keep a copy of each group's parameters before training; returns it."""
+    seen: dict[str, dict[str, torch.Tensor]] = {}
+    original = Trainer.fit
+
+    def fit(self: Trainer) -> TrainResult:
+        names = {id(p): n for n, p in self.variant.named_parameters()}
+        for group, params in self.groups.items():
+            seen[group] = {names[id(p)]: p.detach().clone() for p in params}
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "fit", fit)
+    return seen
+
+
+def _assert_trained(run: Run, before: dict[str, dict[str, torch.Tensor]],
+                    steps: int) -> None:
+    """Finite losses logged for every step, G's from its first update on; every weight moved."""
+    records = [r for r in run.dir.read_log() if "d_loss" in r]
+    assert [r["step"] for r in records] == list(range(1, steps + 1))
+    n_critic = run.config.n_critic
+    assert all(math.isfinite(r["d_loss"]) for r in records)
+    assert all(math.isfinite(r["g_loss"]) for r in records[n_critic - 1 :])
+    after = load_checkpoint(run.dir.checkpoint)["variant"]
+    # The critic's output bias cancels in E[f(fake)] - E[f(real)] (and the gradient penalty
+    # ignores it): its gradient is exactly 0 under the Wasserstein loss, so it never moves.
+    fixed = ["discriminator.head.bias"] if run.config.loss == "wasserstein" else []
+    assert set(before) == {"D", "G"}
+    for group, weights in before.items():
+        still = [k for k, w in weights.items() if torch.equal(w, after[k])]
+        assert still == [k for k in fixed if k in weights], f"{group} never updated: {still}"
+
+
 @pytest.mark.parametrize("model", PRESETS.names())
-def test_every_preset_trains_on_mnist(model: str, tmp_path: Path, tiny: dict) -> None:
-    run = ganforge.train(model, data="mnist", steps=3, out=tmp_path / "r", quiet=True, **tiny)
+def test_every_preset_trains_on_mnist(model: str, tmp_path: Path, tiny: dict,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _initial_weights(monkeypatch)
+    steps = max(3, PRESETS.get(model)["n_critic"])  # at least one generator update
+    run = ganforge.train(model, data="mnist", steps=steps, out=tmp_path / "r", quiet=True, **tiny)
+    _assert_trained(run, before, steps)
     images = run.sample(4)
     assert images.shape == (4, 1, 28, 28)
     assert float(images.abs().max()) <= 1.0
 
 
 @pytest.mark.parametrize("model", UNCONDITIONAL)
-def test_every_unconditional_preset_trains_on_ring8(model: str, tmp_path: Path, tiny: dict) -> None:
+def test_every_unconditional_preset_trains_on_ring8(model: str, tmp_path: Path, tiny: dict,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _initial_weights(monkeypatch)
     run = ganforge.train(model, data="ring8", steps=6, out=tmp_path / "r", quiet=True, **tiny)
     assert run.sample(5).shape == (5, 2)
-    records = [r for r in run.dir.read_log() if "d_loss" in r]
-    assert [r["step"] for r in records] == list(range(1, 7))
+    _assert_trained(run, before, 6)
 
 
 def test_run_folder_contents(tmp_path: Path, tiny: dict) -> None:
