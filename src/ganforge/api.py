@@ -59,7 +59,8 @@ class Run:
 
     def _load_checkpoint(self, generator_too: bool) -> nn.Module:
         ckpt = load_checkpoint(self.dir.checkpoint)
-        gen_state = self.variant.generator.state_dict()
+        # state_dict() returns the live tensors, which load_state_dict overwrites: keep copies.
+        gen_state = {k: v.clone() for k, v in self.variant.generator.state_dict().items()}
         self.variant.load_state_dict(ckpt["variant"])
         if not generator_too:
             self.variant.generator.load_state_dict(gen_state)
