@@ -6,6 +6,7 @@ import copy
 import math
 
 import pytest
+import scipy.stats
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -225,21 +226,26 @@ def test_diffaugment_keeps_gradients_flowing_to_g() -> None:
 
 
 def test_translation_shifts_content_and_pads_zero() -> None:
-    x = torch.arange(1, 65, dtype=torch.float).view(1, 1, 8, 8).repeat(50, 1, 1, 1)
+    # 8 x 16 images: shifts of up to 1/8 of each side, |dy| <= 1 and |dx| <= 2 (Zhao et al.)
+    x = torch.arange(1, 129, dtype=torch.float).view(1, 1, 8, 16).repeat(60, 2, 1, 1)
+    torch.manual_seed(0)
     out = translation(x)
-    for img in out:  # each image is the original shifted by (dy, dx), |d| <= 1 (1/8 of 8)
-        found = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                 if torch.equal(img[0], _shift(x[0, 0], dy, dx))]
-        assert found
+    torch.manual_seed(0)  # the same draws, in the code's order: dy, then dx, one per image
+    dy, dx = torch.randint(-1, 2, (60,)), torch.randint(-2, 3, (60,))
+    for img, sy, sx in zip(out, dy.tolist(), dx.tolist()):
+        assert torch.equal(img, _shift(x[0], sy, sx))  # both channels alike
+    shifts = set(zip(dy.tolist(), dx.tolist()))
+    assert len(shifts) == 15  # every (dy, dx) in the range occurs, not only (0, 0)
 
 
 def _shift(img: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """img[..., i + dy, j + dx] at (i, j), zero where that falls outside the image."""
     out = torch.zeros_like(img)
-    h, w = img.shape
+    h, w = img.shape[-2:]
     for i in range(h):
         for j in range(w):
             if 0 <= i + dy < h and 0 <= j + dx < w:
-                out[i, j] = img[i + dy, j + dx]
+                out[..., i, j] = img[..., i + dy, j + dx]
     return out
 
 
@@ -250,11 +256,30 @@ def test_cutout_zeroes_a_half_size_square() -> None:
     assert int(zeros.max()) == 16 and int(zeros.min()) >= 4  # 4x4, clipped at the borders
 
 
-def test_color_changes_brightness_and_contrast_per_image() -> None:
+def test_color_draws_the_papers_brightness_saturation_and_contrast() -> None:
+    # Zhao et al. (2020), official DiffAugment code: x + U(-0.5, 0.5); saturation: deviations
+    # from the per-pixel channel mean times U(0, 2); contrast: deviations from the image mean
+    # times U(0.5, 1.5). The three factors are read back from each output image:
+    # image mean -> brightness; spread of the channel-mean map -> contrast; spread of the
+    # deviations from the channel mean -> saturation x contrast.
     torch.manual_seed(0)
-    x = torch.rand(4, 3, 8, 8)
+    x = torch.rand(3000, 3, 4, 4, dtype=torch.float64) * 2 - 1
     out = color(x)
-    assert out.shape == x.shape and not torch.allclose(out[0] - x[0], out[1] - x[1])
+    brightness = (out.mean((1, 2, 3)) - x.mean((1, 2, 3))).numpy()
+    gray_in, gray_out = x.mean(1), out.mean(1)
+    contrast = (gray_out.std((1, 2)) / gray_in.std((1, 2))).numpy()
+    saturation = ((out - gray_out[:, None]).std((1, 2, 3))
+                  / (x - gray_in[:, None]).std((1, 2, 3))).numpy() / contrast
+    for values, lo, hi in ((brightness, -0.5, 0.5), (saturation, 0.0, 2.0), (contrast, 0.5, 1.5)):
+        assert lo <= values.min() < lo + 0.01 and hi - 0.01 < values.max() < hi
+        assert scipy.stats.kstest(values, "uniform", args=(lo, hi - lo)).pvalue > 0.01
+    gray = torch.rand(5, 1, 4, 4, dtype=torch.float64)  # saturation is a no-op on one channel
+    torch.manual_seed(1)
+    out = color(gray)
+    torch.manual_seed(1)
+    b, _, c = (torch.rand(5, 1, 1, 1, dtype=torch.float64) for _ in range(3))
+    mean = gray.mean((1, 2, 3), keepdim=True)
+    assert torch.allclose(out, (gray - mean) * (c + 0.5) + mean + b - 0.5)
     assert torch.equal(diff_augment(x, ()), x)
 
 
