@@ -100,10 +100,20 @@ def test_feature_matching_is_squared_distance_of_means() -> None:
 def test_feature_matching_replaces_g_objective_and_trains_g() -> None:
     torch.manual_seed(0)
     variant = build_variant(make_config("dcgan", feature_matching=True, **TINY), MNIST)
-    terms = variant.generator_loss(Batch(torch.rand(8, 1, 28, 28) * 2 - 1))
-    assert float(terms["loss"]) == pytest.approx(float(terms["fm"]))
+    batch = Batch(torch.rand(8, 1, 28, 28) * 2 - 1)
+    torch.manual_seed(1)
+    terms = variant.generator_loss(batch)
+    torch.manual_seed(1)  # the same fakes, by hand: ||mean f(x) - mean f(G(z))||^2, f D's last
+    with torch.no_grad():  # hidden layer (Salimans et al. 2016, §3.1)
+        fake = variant.generate(variant.noise(8))
+        _, real_feats = variant.discriminator.forward_features(batch.x)
+        _, fake_feats = variant.discriminator.forward_features(fake)
+    want = float(((real_feats.mean(0) - fake_feats.mean(0)) ** 2).sum())
+    assert want > 1e-6 and float(terms["loss"]) == pytest.approx(want, rel=1e-5)
+    assert float(terms["fm"]) == float(terms["loss"])
     terms["loss"].backward()
-    assert all(p.grad is not None for p in variant.generator.parameters())
+    for name, p in variant.generator.named_parameters():
+        assert p.grad is not None and float(p.grad.abs().sum()) > 0, name
 
 
 # ----- minibatch layers ----------------------------------------------------------------------
