@@ -28,7 +28,7 @@ from ganforge.tricks.instance_noise import annealed_std
 from ganforge.tricks.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from ganforge.tricks.spectral import apply_spectral_norm, largest_singular_value
 from ganforge.tricks.vbn import ReferenceBatch, VirtualBatchNorm, to_virtual_batchnorm
-from ganforge.variants import VARIANTS, build_variant
+from ganforge.variants import VARIANTS, Variant, build_variant
 from ganforge.variants.base import DataSpec
 
 MNIST = DataSpec("image", (1, 28, 28), 10)
@@ -167,9 +167,30 @@ def test_historical_penalty_is_squared_distance_to_running_mean() -> None:
 
 
 def test_historical_average_is_in_the_checkpoint() -> None:
-    variant = build_variant(make_config("dcgan", historical_avg=0.1, **TINY), MNIST)
-    keys = variant.state_dict().keys()
+    cfg = make_config("dcgan", historical_avg=0.1, **TINY)
+
+    def build() -> Variant:
+        torch.manual_seed(0)
+        return build_variant(cfg, MNIST)
+
+    trained, fresh, reloaded = build(), build(), build()
+    for _ in range(3):  # three moves of every parameter, each folded into the averages
+        with torch.no_grad():
+            for p in trained.parameters():
+                p.add_(torch.randn_like(p))
+        for history in trained.tricks.history.values():
+            history.update()
+    state = trained.state_dict()
+    keys = [k for k in state if k.startswith("tricks.history.")]
     assert "tricks.history.D.count" in keys and "tricks.history.G.avg_0" in keys
+    reloaded.load_state_dict(state)
+    after, before = reloaded.state_dict(), fresh.state_dict()
+    assert all(torch.equal(after[k], state[k]) for k in keys)
+    assert float(after["tricks.history.G.count"]) == 3
+    assert all(not torch.equal(after[k], before[k]) for k in keys)  # not a fresh history
+    for group in ("D", "G"):
+        penalty = reloaded.tricks.history[group].penalty()
+        assert float(penalty) == float(trained.tricks.history[group].penalty()) > 0
 
 
 # ----- virtual batch normalisation -----------------------------------------------------------
