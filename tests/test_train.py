@@ -146,6 +146,26 @@ def test_latent_walk_ends_at_its_endpoints(tmp_path: Path, tiny: dict) -> None:
     assert torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
 
 
+def test_latent_walk_follows_the_great_circle() -> None:
+    import numpy as np
+
+    from ganforge.api import slerp
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(4, 8)), rng.normal(size=(4, 8))
+    b *= np.linalg.norm(a, axis=1, keepdims=True) / np.linalg.norm(b, axis=1, keepdims=True)
+    r = np.linalg.norm(a, axis=1)  # |a| = |b| = r, row by row
+    omega = np.arccos((a * b).sum(1) / r**2)
+    mid = slerp(torch.from_numpy(a), torch.from_numpy(b), 0.5).numpy()
+    # sin(w/2) / sin(w) (a + b) = (a + b) / (2 cos(w/2)); a straight line gives (a + b) / 2
+    np.testing.assert_allclose(mid, (a + b) / (2 * np.cos(omega / 2))[:, None], rtol=1e-9)
+    for t in (0.1, 0.3, 0.75):
+        point = slerp(torch.from_numpy(a), torch.from_numpy(b), t).numpy()
+        np.testing.assert_allclose(np.linalg.norm(point, axis=1), r, rtol=1e-9)
+        angle = np.arccos(np.clip((point * a).sum(1) / r**2, -1, 1))
+        np.testing.assert_allclose(angle, t * omega, rtol=1e-6)  # constant angular speed
+
+
 def test_ema_run_exports_and_samples_the_averaged_generator(tmp_path: Path, tiny: dict) -> None:
     from safetensors.torch import load_file
 
