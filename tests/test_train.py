@@ -191,3 +191,14 @@ def test_ema_run_exports_and_samples_the_averaged_generator(tmp_path: Path, tiny
     images = ganforge.load_run(trained.dir.root).sample(6, seed=3)
     assert torch.allclose(images, from_ema, atol=1e-7)
     assert float((images - from_raw).abs().max()) > 1e-5  # tiny 4-step G: outputs near 0
+
+
+def test_infogan_on_mlp_nets_trains_on_ring8(tmp_path: Path, tiny: dict,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _initial_weights(monkeypatch)  # InfoGAN needs no labels; MLP nets take points
+    run = ganforge.train("infogan", data="ring8", arch="mlp", steps=6, out=tmp_path / "r",
+                         quiet=True, **tiny)
+    assert run.sample(5).shape == (5, 2)
+    _assert_trained(run, before, 6)
+    images, cols = run.traverse(steps=3)
+    assert images.shape == (10 * cols, 2) and cols == 2 * 3
