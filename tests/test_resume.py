@@ -127,7 +127,7 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         save_checkpoint(path, {"a": torch.zeros(3)})
     monkeypatch.undo()
     assert torch.equal(load_checkpoint(path)["a"], torch.ones(3))  # the old one is intact

@@ -88,9 +88,9 @@ def test_make_grid_places_pixels_and_padding() -> None:
 
 
 def test_make_grid_rejects_bad_shapes() -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"with C 1 or 3, got \(2, 2, 4, 4\)"):
         make_grid(torch.zeros(2, 2, 4, 4))
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no images to draw: the batch is empty"):
         make_grid(torch.zeros(0, 3, 4, 4))
     assert tuple(make_grid(torch.zeros(3, 4, 4), padding=0).shape) == (4, 4, 3)  # single image
 
@@ -132,11 +132,11 @@ def test_save_images_and_load_image_roundtrip(tmp_path: Path) -> None:
 
 
 def test_load_image_errors(tmp_path: Path) -> None:
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="image not found: .*missing.png"):
         load_image(tmp_path / "missing.png")
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image")
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="cannot read image .*junk.png"):
         load_image(junk)
 
 
@@ -146,9 +146,9 @@ def test_save_image_grid_rows_with_labels(tmp_path: Path) -> None:
     assert plain.size == (4 * 10 + 2, 2 * 10 + 2)
     labelled = _png(save_image_grid_rows(rows, tmp_path / "rows_l.png", labels=["a", "class 2"]))
     assert labelled.height == plain.height and labelled.width > plain.width
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="got 1 labels for 2 rows"):
         save_image_grid_rows(rows, tmp_path / "x.png", labels=["one"])
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"all rows need the same \(C, H, W\)"):
         save_image_grid_rows([torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 8)], tmp_path / "y")
 
 
@@ -212,9 +212,9 @@ def test_plot_losses_draws_each_term_at_its_value_and_skips_bad_values(tmp_path:
 
 
 def test_plot_losses_errors(tmp_path: Path) -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="needs at least one log record"):
         plot_losses([], tmp_path / "x.png")
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no numeric loss terms in the log records"):
         plot_losses([{"step": 1, "epoch": 0}], tmp_path / "x.png")
 
 
@@ -236,7 +236,7 @@ def test_plot_density_1d_variants(tmp_path: Path) -> None:
     _png(plot_density_1d(real, np.full(100, 2.0), None, tmp_path / "c.png", "collapsed"))
     torch_d = numpy_d_fn(torch.nn.Linear(1, 1))
     _png(plot_density_1d(real, fake, torch_d, tmp_path / "e.png", "torch D"))
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="d_fn returned 3 values for 400 inputs"):
         plot_density_1d(real, fake, lambda x: x[:3], tmp_path / "f.png", "bad d")
 
 
@@ -259,7 +259,7 @@ def test_make_gif_frame_count(tmp_path: Path) -> None:
     make_gif(frames[:2], gif)  # overwrite
     with Image.open(gif) as img:
         assert img.n_frames == 2
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no frames given"):
         make_gif([], tmp_path / "none.gif")
 
 
@@ -342,5 +342,5 @@ def test_plot_toy_2d_puts_points_and_d_where_they_belong(tmp_path: Path) -> None
 
 
 def test_plot_toy_2d_rejects_bad_points(tmp_path: Path) -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"needs real points shaped \(N, 2\), got \(5, 3\)"):
         plot_toy_2d(np.zeros((5, 3)), np.zeros((5, 2)), None, tmp_path / "x.png")
