@@ -20,12 +20,13 @@ import torch
 
 from common import save
 from ganforge.api import make_config
+from ganforge.configure import preset_values
 from ganforge.data import BatchLoader
 from ganforge.presets import PRESETS
 from ganforge.train.run import RunDir
 from ganforge.train.session import load_data, resolve_device, spec_of
 from ganforge.train.trainer import Trainer
-from ganforge.variants import build_variant
+from ganforge.variants import VARIANTS, build_variant
 
 
 def time_preset(model: str, steps: int, device: torch.device, data, tmp: str) -> dict:  # noqa: ANN001
@@ -73,6 +74,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for model in PRESETS.names():
+            if hasattr(VARIANTS.get(preset_values(model)["variant"]), "translate"):
+                continue  # translation models: benchmarks/translation_throughput.py
             rows.append(time_preset(model, args.steps, device, data, tmp))
             print(rows[-1], flush=True)
     save(args.out, rows, ["model", "images_per_s", "ms_per_step", "epoch_s_extrapolated",

@@ -25,3 +25,14 @@ TINY = {"width": 8, "hidden": 16, "latent_dim": 8, "batch_size": 16, "grid_size"
 def tiny() -> dict[str, object]:
     """Small-model options for quick training runs."""
     return dict(TINY)
+
+
+def gan_presets() -> list[str]:
+    """Presets of models that draw from noise (translation models take images; their tests are
+    tests/test_translation_*.py)."""
+    from ganforge.configure import preset_values
+    from ganforge.presets import PRESETS
+    from ganforge.variants import VARIANTS
+
+    return [name for name in PRESETS.names()
+            if not hasattr(VARIANTS.get(preset_values(name)["variant"]), "translate")]

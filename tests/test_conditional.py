@@ -203,9 +203,19 @@ def test_cli_traversal(runs: dict[str, Path], tmp_path: Path) -> None:
 def test_cli_errors_are_one_line(runs: dict[str, Path], tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "x.png")
-    assert main(["sample", str(runs["cgan"]), "--traverse", "--out", out]) == 2
-    assert main(["sample", str(runs["cgan"]), "--class", "10", "--out", out]) == 2
-    assert main(["sample", str(runs["infogan"]), "--class", "3", "--out", out]) == 2
-    assert main(["train", "cgan", "--data", "ring8", "--out", str(tmp_path / "r"), *CLI_TINY]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 4 and all(line.startswith("ganforge: error:") for line in err)
+    cgan, infogan = runs["cgan"], runs["infogan"]
+    cases = [
+        (["sample", str(cgan), "--traverse", "--out", out],
+         f"run '{cgan}' (cgan) has no latent codes to traverse; --traverse needs an infogan run"),
+        (["sample", str(cgan), "--class", "10", "--out", out],
+         "--class must be in 0..9 for this run, got 10"),
+        (["sample", str(infogan), "--class", "3", "--out", out],
+         f"run '{infogan}' (infogan) takes no class labels; --class needs a conditional model: "
+         "cgan, acgan"),
+        (["train", "cgan", "--data", "ring8", "--out", str(tmp_path / "r"), *CLI_TINY],
+         "cgan needs a labelled dataset (mnist, fashion-mnist), but 'ring8' has no class labels; "
+         "use an unconditional model (dcgan)"),
+    ]
+    for args, message in cases:
+        assert main(args) == 2, args
+        assert capsys.readouterr().err == f"ganforge: error: {message}\n"

@@ -304,7 +304,7 @@ def test_toy_sets() -> None:
     assert torch.equal(load_dataset("ring8", seed=3).data, ring.data)
     assert not torch.equal(load_dataset("ring8", seed=4).data, ring.data)
     assert not torch.equal(load_dataset("ring8", seed=3, split="test").data, ring.data)
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="'swissroll' has no discrete modes; choose from: ring8"):
         toy_modes("swissroll")
 
 
@@ -380,5 +380,5 @@ def test_loader_points_and_errors(tiny: InMemoryDataset) -> None:
         BatchLoader(tiny, 1000, seed=0)
     msg = str(err.value)
     assert "\n" not in msg and "103 examples" in msg and "--batch-size <= 103" in msg
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="start batch 11 is outside epoch of 10 batches"):
         next(BatchLoader(tiny, 10, seed=0).epoch(0, start=11))

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from ganforge.data import InMemoryDataset, load_dataset
@@ -121,15 +122,54 @@ def test_stacked_mnist_modes_read_each_channel(mnist_test) -> None:
     assert report.extra["fake_shape"] == [3, 28, 28]
 
 
+def brute_force_prdc(real: np.ndarray, fake: np.ndarray, k_pr: int, k_dc: int) -> dict:
+    """Precision/recall (Kynkäänniemi et al.) and density/coverage (Naeem et al.) from the full
+    distance matrices: a point's ball reaches its k-th nearest neighbour in its own set."""
+    def dist(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+
+    drr, dff, drf = dist(real, real), dist(fake, fake), dist(real, fake)
+    r_pr, f_pr = np.sort(drr, 1)[:, k_pr], np.sort(dff, 1)[:, k_pr]  # column 0: the point
+    r_dc = np.sort(drr, 1)[:, k_dc]
+    inside = drf < r_dc[:, None]  # (real, fake): fake j in real i's k_dc ball
+    return {"precision": (drf <= r_pr[:, None]).any(0).mean(),
+            "recall": (drf <= f_pr[None, :]).any(1).mean(),
+            "density": inside.sum() / (k_dc * len(fake)), "coverage": inside.any(1).mean()}
+
+
+def points(x: torch.Tensor, name: str = "ring8") -> DatasetSource:
+    return DatasetSource(InMemoryDataset(name, x, kind="points"), "test")
+
+
 def test_toy_points_coverage_and_w1() -> None:
     a, b = (load_dataset("ring8", split=split).data[:800] for split in ("test", "train"))
-    real, fake = (DatasetSource(InMemoryDataset("ring8", x, kind="points"), "test") for x in (a, b))
+    b = b + 0.02 * torch.randn(800, 2, generator=torch.Generator().manual_seed(0))  # wider modes
+    real, fake = points(a), points(b)
     report = evaluate(fake, real, EvalOptions(n=800))
     assert [r.metric for r in report.results] == ["fid", "w1", "pr", "dc", "modes"]
     assert report["modes"].values["modes"] == 8 and report.provenance.features == "raw"
     assert report["w1"].params["method"] == "exact"
-    assert report["fid"].value == pytest.approx(fid_reference(a.double().numpy(),
-                                                              b.double().numpy()), rel=1e-6)
+    x, y = a.double().numpy(), b.double().numpy()
+    assert report["fid"].value == pytest.approx(fid_reference(x, y), rel=1e-6)
+    want = brute_force_prdc(x, y, k_pr=3, k_dc=5)
+    assert (report["pr"].params["k"], report["dc"].params["k"]) == (3, 5)
+    assert {**report["pr"].values, **report["dc"].values} == pytest.approx(want, rel=1e-12)
+    assert want["precision"] < 0.9 < want["recall"]  # wider fakes: real in their manifold
+    # W1 between a set and its translate by v is |v|: the identity matching costs |v| and the
+    # 1-Lipschitz f(x) = x.v / |v| bounds W1 below by |v| (Kantorovich duality).
+    moved = evaluate(points(a + torch.tensor([0.3, -0.4])), real, EvalOptions(("w1",), n=800))
+    assert moved["w1"].value == pytest.approx(0.5, rel=1e-6)
+    assert report["w1"].value < 0.1  # about ring8's spread: far below the 0.5 of a shift
+
+
+def test_one_dimensional_w1_matches_scipy() -> None:
+    a, b = (load_dataset("gauss1d", split=split).data[:500] for split in ("test", "train"))
+    report = evaluate(points(b + 0.25, "gauss1d"), points(a, "gauss1d"),
+                      EvalOptions(("w1",), n=500))
+    assert report["w1"].params["method"] == "exact-1d"
+    want = scipy.stats.wasserstein_distance(a[:, 0].double().numpy(),
+                                            (b[:, 0] + 0.25).double().numpy())
+    assert report["w1"].value == pytest.approx(want, rel=1e-9)
 
 
 def test_metric_needs_are_checked_before_work() -> None:

@@ -104,6 +104,13 @@ def test_gradient_penalty_reaches_the_critic() -> None:
 
 def test_weight_clipping() -> None:
     net = torch.nn.Linear(4, 4)
-    torch.nn.init.normal_(net.weight, 0, 1)
+    with torch.no_grad():
+        net.weight.copy_(torch.linspace(-0.03, 0.03, 16).view(4, 4))
+        net.bias.copy_(torch.tensor([-0.5, -0.01, 0.004, 0.02]))
+    before = [p.detach().clone() for p in net.parameters()]
     clip_weights(net, 0.01)
-    assert all(float(p.detach().abs().max()) <= 0.01 for p in net.parameters())
+    for old, new in zip(before, net.parameters()):
+        inside = old.abs() <= 0.01
+        assert inside.any() and (~inside).any()
+        assert torch.equal(new[inside], old[inside])  # values within [-c, c] are untouched
+        assert torch.equal(new[~inside], 0.01 * old[~inside].sign())  # the rest sit at +-c

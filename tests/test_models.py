@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
+from conftest import gan_presets
 from ganforge.api import make_config
 from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.nets import DCGANDiscriminator, DCGANGenerator
-from ganforge.presets import PRESETS
 from ganforge.variants import build_variant
 
 SPECS = [
@@ -28,12 +30,37 @@ def _batch(spec: DataSpec, n: int = 4) -> Batch:
     return Batch(x=x, y=y)
 
 
-@pytest.mark.parametrize("model", PRESETS.names())
+#: Presets that cannot be built for 2-D or 1-D points, and why (a one-line error).
+NOT_FOR_POINTS = {
+    "cgan": "cgan needs a labelled dataset",  # the label enters G and D
+    "acgan": "acgan needs a labelled dataset",  # D classifies
+    "infogan": "--arch infogan needs image data, but '{data}' is points; use --arch mlp",
+}
+
+
+def _model_ids(case: tuple[str, dict]) -> str:
+    model, options = case
+    return "-".join([model, *map(str, options.values())])
+
+
+#: Every GAN preset, plus InfoGAN on MLP networks (it needs no labels, only its preset's conv
+#: nets).
+MODELS = [(name, {}) for name in gan_presets()] + [
+    ("infogan", {"arch": "mlp"})]
+
+
+@pytest.mark.parametrize("case", MODELS, ids=_model_ids)
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: "x".join(map(str, s.shape)))
-def test_every_model_produces_the_data_shape(model: str, spec: DataSpec) -> None:
-    cfg = make_config(model, width=8, hidden=8, latent_dim=6)
-    if spec.num_classes is None and cfg.variant != "unconditional":
-        pytest.skip("conditional variants need labelled data")
+def test_every_model_produces_the_data_shape(case: tuple[str, dict], spec: DataSpec) -> None:
+    model, options = case
+    data = {"points": "ring8" if spec.shape == (2,) else "gauss1d"}.get(spec.kind, "mnist")
+    cfg = make_config(model, data=data, width=8, hidden=8, latent_dim=6, **options)
+    if spec.kind == "points" and model in NOT_FOR_POINTS and not options:
+        message = NOT_FOR_POINTS[model].format(data=data)
+        with pytest.raises(ConfigError, match=re.escape(message)) as err:
+            build_variant(cfg, spec)
+        assert "\n" not in str(err.value)
+        return
     variant = build_variant(cfg, spec)
     out = variant.generate(variant.noise(4))
     assert out.shape == (4, *spec.shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import ganforge
 from ganforge.api import make_config
 from ganforge.cli.main import main
 from ganforge.train import session
-from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.checkpoint import load_checkpoint, save_checkpoint
 from ganforge.train.trainer import Trainer
 
 CASES = [("dcgan", "mnist", 7), ("wgan-gp", "ring8", 12), ("wgan", "mnist", 11)]
@@ -43,18 +44,49 @@ def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]
         assert torch.equal(a[key], b[key]), key
 
 
+def _count_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make Trainer.train_step record the step counter at each call; returns the record."""
+    calls: list[int] = []
+    original = Trainer.train_step
+
+    def counted(self: Trainer, batch):  # noqa: ANN001, ANN202
+        calls.append(self.step)
+        return original(self, batch)
+
+    monkeypatch.setattr(Trainer, "train_step", counted)
+    return calls
+
+
+def _perturb_generator(run_dir: Path) -> None:
+    """Scale the first generator weight in the run's checkpoint by 1.01."""
+    path = run_dir / "checkpoints" / "last.pt"
+    state = load_checkpoint(path)
+    key = next(k for k in state["variant"] if k.startswith("generator.") and k.endswith("weight"))
+    state["variant"][key] = state["variant"][key] * 1.01
+    save_checkpoint(path, state)
+
+
 @pytest.mark.parametrize(("model", "data", "steps"), CASES)
 def test_stop_and_resume_is_bitwise_identical(model: str, data: str, steps: int, tmp_path: Path,
-                                              tiny: dict) -> None:
+                                              tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     opts = {**tiny, "checkpoint_every": 1000, "ema": 0.9}
     ganforge.train(model, data=data, steps=steps, out=tmp_path / "full", quiet=True, **opts)
     ganforge.train(model, data=data, steps=steps // 2, out=tmp_path / "part", quiet=True, **opts)
+    shutil.copytree(tmp_path / "part", tmp_path / "perturbed")
+    calls = _count_steps(monkeypatch)
     session.resume(tmp_path / "part", {"steps": steps}, quiet=True)
+    assert calls == list(range(steps // 2, steps))  # only the remaining steps ran
     _assert_bitwise_equal(_weights(tmp_path / "full"), _weights(tmp_path / "part"))
     full = (tmp_path / "full" / "generator.safetensors").read_bytes()
     assert full == (tmp_path / "part" / "generator.safetensors").read_bytes()
     steps_logged = [r["step"] for r in ganforge.load_run(tmp_path / "part").dir.read_log()]
     assert steps_logged == list(range(1, steps + 1))  # no duplicated or lost log records
+    # The contrast: the resumed run really continues from the checkpoint's weights.
+    _perturb_generator(tmp_path / "perturbed")
+    session.resume(tmp_path / "perturbed", {"steps": steps}, quiet=True)
+    full_w, perturbed_w = _weights(tmp_path / "full"), _weights(tmp_path / "perturbed")
+    assert any(not torch.equal(full_w[k], perturbed_w[k]) for k in full_w if "discriminator" in k)
+    assert full != (tmp_path / "perturbed" / "generator.safetensors").read_bytes()
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_matches(tmp_path: Path, tiny: dict,
@@ -88,8 +120,6 @@ def test_resume_refuses_to_change_the_run(tmp_path: Path, tiny: dict, capsys) ->
 
 
 def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganforge.train.checkpoint import save_checkpoint
-
     path = tmp_path / "ck.pt"
     save_checkpoint(path, {"a": torch.ones(3)})
 
@@ -97,7 +127,7 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         save_checkpoint(path, {"a": torch.zeros(3)})
     monkeypatch.undo()
     assert torch.equal(load_checkpoint(path)["a"], torch.ones(3))  # the old one is intact

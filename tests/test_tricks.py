@@ -6,6 +6,7 @@ import copy
 import math
 
 import pytest
+import scipy.stats
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,19 +29,25 @@ from ganforge.tricks.instance_noise import annealed_std
 from ganforge.tricks.minibatch import MinibatchDiscrimination, MinibatchStdDev
 from ganforge.tricks.spectral import apply_spectral_norm, largest_singular_value
 from ganforge.tricks.vbn import ReferenceBatch, VirtualBatchNorm, to_virtual_batchnorm
-from ganforge.variants import VARIANTS, build_variant
+from ganforge.variants import VARIANTS, Variant, build_variant
 
 MNIST = DataSpec("image", (1, 28, 28), 10)
 TINY = {"width": 4, "hidden": 8, "latent_dim": 6, "batch_size": 8}
 
 
 # ----- one-sided label smoothing -------------------------------------------------------------
+def smoothing_gap(loss: str, real: torch.Tensor) -> float:
+    """d_loss(target 0.9) - d_loss(target 1) by hand: for BCE, -0.9 log s(r) - 0.1 log(1 - s(r))
+    + log s(r) = 0.1 r; for least squares, 0.5 ((r - 0.9)^2 - (r - 1)^2) = 0.1 r - 0.095."""
+    return 0.1 * float(real.mean()) - (0.095 if loss == "lsgan" else 0.0)
+
+
 @pytest.mark.parametrize("loss", ["nonsaturating", "minimax", "lsgan"])
 def test_smoothing_changes_real_targets_only(loss: str) -> None:
-    adv, real = make_loss(loss), torch.randn(16)
+    adv, real = make_loss(loss), torch.randn(16) + 0.5
     fakes = [torch.randn(16), torch.randn(16) * 3]
     gaps = [float(adv.d_loss(real, f, 0.9) - adv.d_loss(real, f, 1.0)) for f in fakes]
-    assert gaps[0] == pytest.approx(gaps[1], abs=1e-6) and abs(gaps[0]) > 1e-4
+    assert gaps == pytest.approx([smoothing_gap(loss, real)] * 2, abs=1e-6)
 
 
 def test_smoothed_bce_targets_are_0_9_and_0() -> None:
@@ -61,7 +68,8 @@ def test_smoothing_reaches_the_variant_loss() -> None:
     a = float(plain.discriminator_loss(batch)["loss"])
     torch.manual_seed(1)
     b = float(smooth.discriminator_loss(batch)["loss"])
-    assert a != pytest.approx(b)
+    real_logits = plain.discriminator(batch.x)  # train mode, real batch alone: as in the loss
+    assert b - a == pytest.approx(smoothing_gap("nonsaturating", real_logits), abs=1e-6)
 
 
 # ----- instance noise ------------------------------------------------------------------------
@@ -92,10 +100,20 @@ def test_feature_matching_is_squared_distance_of_means() -> None:
 def test_feature_matching_replaces_g_objective_and_trains_g() -> None:
     torch.manual_seed(0)
     variant = build_variant(make_config("dcgan", feature_matching=True, **TINY), MNIST)
-    terms = variant.generator_loss(Batch(torch.rand(8, 1, 28, 28) * 2 - 1))
-    assert float(terms["loss"]) == pytest.approx(float(terms["fm"]))
+    batch = Batch(torch.rand(8, 1, 28, 28) * 2 - 1)
+    torch.manual_seed(1)
+    terms = variant.generator_loss(batch)
+    torch.manual_seed(1)  # the same fakes, by hand: ||mean f(x) - mean f(G(z))||^2, f D's last
+    with torch.no_grad():  # hidden layer (Salimans et al. 2016, §3.1)
+        fake = variant.generate(variant.noise(8))
+        _, real_feats = variant.discriminator.forward_features(batch.x)
+        _, fake_feats = variant.discriminator.forward_features(fake)
+    want = float(((real_feats.mean(0) - fake_feats.mean(0)) ** 2).sum())
+    assert want > 1e-6 and float(terms["loss"]) == pytest.approx(want, rel=1e-5)
+    assert float(terms["fm"]) == float(terms["loss"])
     terms["loss"].backward()
-    assert all(p.grad is not None for p in variant.generator.parameters())
+    for name, p in variant.generator.named_parameters():
+        assert p.grad is not None and float(p.grad.abs().sum()) > 0, name
 
 
 # ----- minibatch layers ----------------------------------------------------------------------
@@ -149,9 +167,30 @@ def test_historical_penalty_is_squared_distance_to_running_mean() -> None:
 
 
 def test_historical_average_is_in_the_checkpoint() -> None:
-    variant = build_variant(make_config("dcgan", historical_avg=0.1, **TINY), MNIST)
-    keys = variant.state_dict().keys()
+    cfg = make_config("dcgan", historical_avg=0.1, **TINY)
+
+    def build() -> Variant:
+        torch.manual_seed(0)
+        return build_variant(cfg, MNIST)
+
+    trained, fresh, reloaded = build(), build(), build()
+    for _ in range(3):  # three moves of every parameter, each folded into the averages
+        with torch.no_grad():
+            for p in trained.parameters():
+                p.add_(torch.randn_like(p))
+        for history in trained.tricks.history.values():
+            history.update()
+    state = trained.state_dict()
+    keys = [k for k in state if k.startswith("tricks.history.")]
     assert "tricks.history.D.count" in keys and "tricks.history.G.avg_0" in keys
+    reloaded.load_state_dict(state)
+    after, before = reloaded.state_dict(), fresh.state_dict()
+    assert all(torch.equal(after[k], state[k]) for k in keys)
+    assert float(after["tricks.history.G.count"]) == 3
+    assert all(not torch.equal(after[k], before[k]) for k in keys)  # not a fresh history
+    for group in ("D", "G"):
+        penalty = reloaded.tricks.history[group].penalty()
+        assert float(penalty) == float(trained.tricks.history[group].penalty()) > 0
 
 
 # ----- virtual batch normalisation -----------------------------------------------------------
@@ -218,21 +257,26 @@ def test_diffaugment_keeps_gradients_flowing_to_g() -> None:
 
 
 def test_translation_shifts_content_and_pads_zero() -> None:
-    x = torch.arange(1, 65, dtype=torch.float).view(1, 1, 8, 8).repeat(50, 1, 1, 1)
+    # 8 x 16 images: shifts of up to 1/8 of each side, |dy| <= 1 and |dx| <= 2 (Zhao et al.)
+    x = torch.arange(1, 129, dtype=torch.float).view(1, 1, 8, 16).repeat(60, 2, 1, 1)
+    torch.manual_seed(0)
     out = translation(x)
-    for img in out:  # each image is the original shifted by (dy, dx), |d| <= 1 (1/8 of 8)
-        found = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                 if torch.equal(img[0], _shift(x[0, 0], dy, dx))]
-        assert found
+    torch.manual_seed(0)  # the same draws, in the code's order: dy, then dx, one per image
+    dy, dx = torch.randint(-1, 2, (60,)), torch.randint(-2, 3, (60,))
+    for img, sy, sx in zip(out, dy.tolist(), dx.tolist()):
+        assert torch.equal(img, _shift(x[0], sy, sx))  # both channels alike
+    shifts = set(zip(dy.tolist(), dx.tolist()))
+    assert len(shifts) == 15  # every (dy, dx) in the range occurs, not only (0, 0)
 
 
 def _shift(img: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """img[..., i + dy, j + dx] at (i, j), zero where that falls outside the image."""
     out = torch.zeros_like(img)
-    h, w = img.shape
+    h, w = img.shape[-2:]
     for i in range(h):
         for j in range(w):
             if 0 <= i + dy < h and 0 <= j + dx < w:
-                out[i, j] = img[i + dy, j + dx]
+                out[..., i, j] = img[..., i + dy, j + dx]
     return out
 
 
@@ -243,11 +287,30 @@ def test_cutout_zeroes_a_half_size_square() -> None:
     assert int(zeros.max()) == 16 and int(zeros.min()) >= 4  # 4x4, clipped at the borders
 
 
-def test_color_changes_brightness_and_contrast_per_image() -> None:
+def test_color_draws_the_papers_brightness_saturation_and_contrast() -> None:
+    # Zhao et al. (2020), official DiffAugment code: x + U(-0.5, 0.5); saturation: deviations
+    # from the per-pixel channel mean times U(0, 2); contrast: deviations from the image mean
+    # times U(0.5, 1.5). The three factors are read back from each output image:
+    # image mean -> brightness; spread of the channel-mean map -> contrast; spread of the
+    # deviations from the channel mean -> saturation x contrast.
     torch.manual_seed(0)
-    x = torch.rand(4, 3, 8, 8)
+    x = torch.rand(3000, 3, 4, 4, dtype=torch.float64) * 2 - 1
     out = color(x)
-    assert out.shape == x.shape and not torch.allclose(out[0] - x[0], out[1] - x[1])
+    brightness = (out.mean((1, 2, 3)) - x.mean((1, 2, 3))).numpy()
+    gray_in, gray_out = x.mean(1), out.mean(1)
+    contrast = (gray_out.std((1, 2)) / gray_in.std((1, 2))).numpy()
+    saturation = ((out - gray_out[:, None]).std((1, 2, 3))
+                  / (x - gray_in[:, None]).std((1, 2, 3))).numpy() / contrast
+    for values, lo, hi in ((brightness, -0.5, 0.5), (saturation, 0.0, 2.0), (contrast, 0.5, 1.5)):
+        assert lo <= values.min() < lo + 0.01 and hi - 0.01 < values.max() < hi
+        assert scipy.stats.kstest(values, "uniform", args=(lo, hi - lo)).pvalue > 0.01
+    gray = torch.rand(5, 1, 4, 4, dtype=torch.float64)  # saturation is a no-op on one channel
+    torch.manual_seed(1)
+    out = color(gray)
+    torch.manual_seed(1)
+    b, _, c = (torch.rand(5, 1, 1, 1, dtype=torch.float64) for _ in range(3))
+    mean = gray.mean((1, 2, 3), keepdim=True)
+    assert torch.allclose(out, (gray - mean) * (c + 0.5) + mean + b - 0.5)
     assert torch.equal(diff_augment(x, ()), x)
 
 
@@ -314,7 +377,7 @@ ALL_TRICKS = {"label_smoothing": 0.9, "instance_noise": 0.1, "feature_matching":
               "vbn": True, "spectral_norm": True, "diffaugment": "color,translation,cutout"}
 
 
-@pytest.mark.parametrize("variant", VARIANTS.names())
+@pytest.mark.parametrize("variant", [v for v in VARIANTS.names() if VARIANTS.get(v).uses_tricks])
 def test_every_trick_composes_with_every_variant(variant: str) -> None:
     torch.manual_seed(0)
     model = {"unconditional": "dcgan"}.get(variant, variant)
@@ -323,3 +386,11 @@ def test_every_trick_composes_with_every_variant(variant: str) -> None:
     for terms in (v.discriminator_loss(batch), v.generator_loss(batch)):
         assert math.isfinite(float(terms["loss"]))
         terms["loss"].backward()
+
+
+@pytest.mark.parametrize("model", ["pix2pix", "cyclegan"])
+def test_tricks_are_refused_where_they_do_not_apply(model: str) -> None:
+    for name, value in ALL_TRICKS.items():
+        with pytest.raises(ConfigError, match=f"--{name.replace('_', '-')} does not apply to "
+                                              f"{model}"):
+            make_config(model, **{name: value})

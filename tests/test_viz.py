@@ -88,9 +88,9 @@ def test_make_grid_places_pixels_and_padding() -> None:
 
 
 def test_make_grid_rejects_bad_shapes() -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"with C 1 or 3, got \(2, 2, 4, 4\)"):
         make_grid(torch.zeros(2, 2, 4, 4))
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no images to draw: the batch is empty"):
         make_grid(torch.zeros(0, 3, 4, 4))
     assert tuple(make_grid(torch.zeros(3, 4, 4), padding=0).shape) == (4, 4, 3)  # single image
 
@@ -132,11 +132,11 @@ def test_save_images_and_load_image_roundtrip(tmp_path: Path) -> None:
 
 
 def test_load_image_errors(tmp_path: Path) -> None:
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="image not found: .*missing.png"):
         load_image(tmp_path / "missing.png")
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image")
-    with pytest.raises(DataError):
+    with pytest.raises(DataError, match="cannot read image .*junk.png"):
         load_image(junk)
 
 
@@ -146,9 +146,9 @@ def test_save_image_grid_rows_with_labels(tmp_path: Path) -> None:
     assert plain.size == (4 * 10 + 2, 2 * 10 + 2)
     labelled = _png(save_image_grid_rows(rows, tmp_path / "rows_l.png", labels=["a", "class 2"]))
     assert labelled.height == plain.height and labelled.width > plain.width
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="got 1 labels for 2 rows"):
         save_image_grid_rows(rows, tmp_path / "x.png", labels=["one"])
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"all rows need the same \(C, H, W\)"):
         save_image_grid_rows([torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 8)], tmp_path / "y")
 
 
@@ -188,10 +188,33 @@ def test_plot_losses_many_records_with_d_panel(tmp_path: Path) -> None:
     _no_temp_files(tmp_path)
 
 
+def _bold_line(img: np.ndarray, rgb: tuple[int, int, int]) -> tuple[int, np.ndarray]:
+    """The image row holding most pixels of exactly `rgb` (a horizontal line), and their columns."""
+    ys, xs = np.nonzero((img == rgb).all(-1))
+    row = int(np.bincount(ys).argmax())
+    return row, np.sort(xs[ys == row])
+
+
+def test_plot_losses_draws_each_term_at_its_value_and_skips_bad_values(tmp_path: Path) -> None:
+    records: list[dict[str, float]] = [{"step": i, "d_loss": 1.0, "g_loss": 3.0, "gp": 2.0}
+                                       for i in range(200)]
+    records[100]["d_loss"] = float("nan")  # skipped: the averaged line stays unbroken
+    records[150]["g_loss"] = float("inf")
+    img = np.asarray(_png(plot_losses(records, tmp_path / "loss.png")))
+    lines = {key: _bold_line(img, rgb) for key, rgb in
+             (("d_loss", (31, 119, 180)), ("g_loss", (255, 127, 14)),  # tab:blue, tab:orange
+              ("gp", (148, 103, 189)))}  # C4, the first colour for extra terms
+    d_row, g_row, gp_row = (lines[k][0] for k in ("d_loss", "g_loss", "gp"))
+    assert g_row < gp_row < d_row  # higher values higher up
+    assert abs(gp_row - (d_row + g_row) / 2) <= 1  # a linear axis: 2 midway between 1 and 3
+    for _, cols in lines.values():  # each line crosses the whole plot, without a gap
+        assert len(cols) > 0.7 * img.shape[1] and np.all(np.diff(cols) == 1)
+
+
 def test_plot_losses_errors(tmp_path: Path) -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="needs at least one log record"):
         plot_losses([], tmp_path / "x.png")
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no numeric loss terms in the log records"):
         plot_losses([{"step": 1, "epoch": 0}], tmp_path / "x.png")
 
 
@@ -213,7 +236,7 @@ def test_plot_density_1d_variants(tmp_path: Path) -> None:
     _png(plot_density_1d(real, np.full(100, 2.0), None, tmp_path / "c.png", "collapsed"))
     torch_d = numpy_d_fn(torch.nn.Linear(1, 1))
     _png(plot_density_1d(real, fake, torch_d, tmp_path / "e.png", "torch D"))
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="d_fn returned 3 values for 400 inputs"):
         plot_density_1d(real, fake, lambda x: x[:3], tmp_path / "f.png", "bad d")
 
 
@@ -236,7 +259,7 @@ def test_make_gif_frame_count(tmp_path: Path) -> None:
     make_gif(frames[:2], gif)  # overwrite
     with Image.open(gif) as img:
         assert img.n_frames == 2
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="no frames given"):
         make_gif([], tmp_path / "none.gif")
 
 
@@ -282,6 +305,42 @@ def test_plot_toy_2d(tmp_path: Path) -> None:
     _png(plot_toy_2d(real, fake, numpy_d_fn(torch.nn.Linear(2, 1)), tmp_path / "m.png", lim=box))
 
 
+def _axes_box(img: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) pixel rows/columns of a square axes' black frame."""
+    dark = img.max(-1) < 60
+    rows = np.flatnonzero(dark.sum(1) > 0.4 * dark.shape[1])
+    cols = np.flatnonzero(dark.sum(0) > 0.4 * dark.shape[0])
+    top, bottom, left = int(rows.min()), int(rows.max()), int(cols.min())
+    return top, bottom, left, left + bottom - top
+
+
+def test_plot_toy_2d_puts_points_and_d_where_they_belong(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    real = rng.normal(0, 0.05, (300, 2)) + [-2.0, -1.0]
+    fake = np.vstack([rng.normal(0, 0.05, (300, 2)) + [2.0, -1.0], [[np.nan, 0.0]]])
+
+    def colour_at(img: np.ndarray, x: float, y: float) -> np.ndarray:
+        top, bottom, left, right = _axes_box(img)  # the data box is [-3, 3]^2
+        col = left + (x + 3) / 6 * (right - left)
+        row = bottom - (y + 3) / 6 * (bottom - top)
+        return img[int(round(row)), int(round(col))].astype(int)
+
+    plain = np.asarray(_png(plot_toy_2d(real, fake, None, tmp_path / "p.png", lim=3.0)))
+    assert colour_at(plain, -2, -1).max() < 110  # real: black
+    r, g, b = colour_at(plain, 2, -1)
+    assert r > g + 60 and r > b + 60  # generated: red
+    assert colour_at(plain, 0, 1).min() > 245 and colour_at(plain, 2, 1).min() > 245  # empty
+
+    def d_fn(x: np.ndarray) -> np.ndarray:  # D(x) = 0 on the left, 1 on the right
+        return 1.0 / (1.0 + np.exp(-5.0 * x[:, 0]))
+
+    with_d = np.asarray(_png(plot_toy_2d(real, fake, d_fn, tmp_path / "d.png", lim=3.0)))
+    r, g, b = colour_at(with_d, 2.5, 1)
+    assert b > r + 60  # D near 1: dark blue
+    assert colour_at(with_d, -2.5, 1).min() > 230  # D near 0: nearly white
+    assert colour_at(with_d, -2, -1).max() < 110  # the points are drawn over D
+
+
 def test_plot_toy_2d_rejects_bad_points(tmp_path: Path) -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"needs real points shaped \(N, 2\), got \(5, 3\)"):
         plot_toy_2d(np.zeros((5, 3)), np.zeros((5, 2)), None, tmp_path / "x.png")

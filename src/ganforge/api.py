@@ -67,7 +67,8 @@ class Run:
     def _load_checkpoint(self, exports_too: bool) -> None:
         ckpt = load_checkpoint(self.dir.checkpoint)
         nets = self.variant.exports()
-        kept = {k: m.state_dict() for k, m in nets.items()}
+        # state_dict() returns the live tensors, which load_state_dict overwrites: keep copies.
+        kept = {k: {n: v.clone() for n, v in m.state_dict().items()} for k, m in nets.items()}
         self.variant.load_state_dict(ckpt["variant"])
         for name, net in nets.items():
             if not exports_too:

@@ -112,6 +112,9 @@ class TrainConfig:
 
 
 FIELD_NAMES = tuple(f.name for f in fields(TrainConfig) if f.name != "options")
+#: The tricks (ganforge.tricks): options of the GAN variants that use the shared D/G plumbing.
+TRICK_OPTIONS = ("label_smoothing", "instance_noise", "feature_matching", "minibatch_disc",
+                 "minibatch_stddev", "historical_avg", "vbn", "spectral_norm", "diffaugment")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -8,9 +8,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ganforge.config import FIELD_NAMES, TrainConfig, validate
+from ganforge.config import FIELD_NAMES, TRICK_OPTIONS, TrainConfig, validate
 from ganforge.errors import ConfigError
-from ganforge.options import check_values
+from ganforge.options import check_values, flag
 from ganforge.presets import PRESETS
 from ganforge.variants import VARIANTS, options_class
 
@@ -69,7 +69,19 @@ def make_config(values: Mapping[str, Any], where: str = "the options") -> TrainC
     shared = {k: v for k, v in flat.items() if k not in own_names}
     cls = options_class(variant)
     cfg = TrainConfig(**check_values(TrainConfig, shared), options=cls(**own) if cls else None)
+    _refuse_tricks(cfg, variant)
     return validate(cfg)
+
+
+def _refuse_tricks(cfg: TrainConfig, variant: str) -> None:
+    """A trick set on a variant that does not use the shared tricks is an error, not a no-op."""
+    if VARIANTS.get(variant).uses_tricks:
+        return
+    defaults = TrainConfig()
+    for name in TRICK_OPTIONS:
+        if getattr(cfg, name) != getattr(defaults, name):
+            raise ConfigError(f"{flag(name)} does not apply to {cfg.model} (the {variant} "
+                              "variant has its own losses and networks); drop it")
 
 
 def model_config(model: str, options: Mapping[str, Any], where: str = "the options"

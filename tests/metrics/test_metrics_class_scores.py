@@ -39,9 +39,9 @@ def test_splits_are_contiguous() -> None:
 
 
 def test_inception_score_input_errors() -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="negative entries: pass softmax probabilities"):
         inception_score(np.array([[2.0, -1.0]]), splits=1)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"splits=4 is larger than the number of samples \(3\)"):
         inception_score(np.eye(3), splits=4)
 
 

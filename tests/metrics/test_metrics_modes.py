@@ -39,9 +39,9 @@ def test_stacked_labels_and_thousand_modes() -> None:
 
 
 def test_mode_count_errors() -> None:
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match=r"each in 0\.\.4"):
         mode_counts(np.array([0, 5]), 5)
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="probabilities have 4 classes, expected 5"):
         mode_counts(np.ones((3, 4)) / 4, 5)
 
 

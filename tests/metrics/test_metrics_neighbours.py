@@ -61,7 +61,7 @@ def test_precision_recall_swap_symmetry() -> None:
 
 
 def test_k_too_large_raises() -> None:
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="k=3 needs at least 4 samples, got 3"):
         precision_recall(line(0, 1, 2), line(0, 1, 2, 3), k=3)
 
 

@@ -57,15 +57,23 @@ def test_reservoir_keeps_everything_when_short_and_samples_uniformly() -> None:
     assert first_half / 2000 == pytest.approx(0.5, abs=0.05)
 
 
-def test_torch_batches_and_errors() -> None:
-    stats = FeatureStats()
-    stats.update(torch.ones(3, 2))
-    stats.update(np.zeros((0, 2)))
-    with pytest.raises(GanforgeError):
+def test_torch_batches_empty_updates_and_errors() -> None:
+    stats = FeatureStats(max_samples=5)
+    stats.update(np.zeros((0, 2)))  # an empty first batch fixes nothing
+    assert stats.count == 0 and stats.dim is None
+    stats.update(torch.tensor([[1.0, 2.0], [3.0, 2.0], [5.0, 8.0]]))
+    stats.update(np.zeros((0, 2)))  # ... and an empty later one changes nothing
+    assert stats.count == 3 and stats.dim == 2
+    np.testing.assert_allclose(stats.mean(), [3.0, 4.0], rtol=1e-15)
+    np.testing.assert_allclose(stats.cov(), [[4.0, 6.0], [6.0, 12.0]], rtol=1e-15)
+    np.testing.assert_array_equal(stats.samples(), [[1.0, 2.0], [3.0, 2.0], [5.0, 8.0]])
+    with pytest.raises(GanforgeError, match=r"features must have shape \(B, 2\), got \(2, 3\)"):
         stats.update(np.ones((2, 3)))
-    with pytest.raises(GanforgeError):
+    with pytest.raises(GanforgeError, match="need at least 2 feature rows, got 0"):
         FeatureStats().cov()
-    assert stats.samples().shape == (0, 2)
+    kept_none = FeatureStats()  # max_samples=0: moments only
+    kept_none.update(np.ones((3, 2)))
+    assert kept_none.samples().shape == (0, 2)
 
 
 def test_prob_stats_inception_score_by_hand() -> None:

@@ -71,6 +71,9 @@ class Variant(nn.Module, ABC):
     preview_source: ClassVar[str] = "noise"
     #: Whether the monitor's mode-collapse check (sample diversity vs a real batch) applies.
     checks_diversity: ClassVar[bool] = True
+    #: Whether the shared tricks (--label-smoothing, --spectral-norm, …) apply; when not, setting
+    #: one is a one-line error rather than silently ignored.
+    uses_tricks: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()

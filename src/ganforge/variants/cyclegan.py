@@ -62,6 +62,7 @@ class CycleGAN(Variant):
     Options = CycleGANOptions
     preview_source = "held_out"
     checks_diversity = False
+    uses_tricks = False
     directions = ("AtoB", "BtoA")
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:

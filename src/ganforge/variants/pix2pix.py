@@ -63,6 +63,7 @@ class Pix2Pix(Variant):
     Options = Pix2PixOptions
     preview_source = "held_out"
     checks_diversity = False
+    uses_tricks = False
     directions = ("AtoB",)
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
