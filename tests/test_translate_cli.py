@@ -217,3 +217,30 @@ def test_translate_needs_a_translation_model(gan_run: Run, pix2pix: Run, images:
     assert code == 2 and err.endswith("cannot translate 'BtoA'; choose from: AtoB (labels -> "
                                       "photo)")
 
+
+# ----- ganforge sample -----
+
+@pytest.mark.parametrize(("name", "n", "rows", "cols"),
+                         [("cyclegan", None, 8, 6), ("pix2pix", 3, 3, 3)])
+def test_sample_draws_the_translation_figure(name: str, n: int | None, rows: int, cols: int,
+                                             tmp_path: Path, request: pytest.FixtureRequest,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    run = _runs(request, name)
+    out = tmp_path / "figure.png"
+    extra = [] if n is None else ["--n", n]
+    code, stdout, _ = _main(["sample", run.dir.root, "--out", out, *extra], capsys)
+    assert code == 0 and f"figure of {rows} test examples" in stdout
+    _, h, w = run.translation_shape()
+    with Image.open(out) as img:  # make_grid: 2-pixel padding around every cell
+        assert img.size == (cols * (w + 2) + 2, rows * (h + 2) + 2)
+
+
+@pytest.mark.parametrize("flag", [["--interpolate"], ["--class", "3"], ["--traverse"]])
+def test_sample_noise_flags_on_a_translation_run(flag: list[str], cyclegan: Run, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main(["sample", cyclegan.dir.root, "--out", tmp_path / "x.png", *flag],
+                         capsys)
+    assert code == 2 and "\n" not in err
+    assert re.search(r"\(cyclegan\) translates images, it has no noise or classes: drop "
+                     r"--interpolate, --class and --traverse", err), err
+
