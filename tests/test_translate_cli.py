@@ -13,7 +13,7 @@ from PIL import Image
 
 import ganforge
 from ganforge.api import Run
-from ganforge.cli.main import main
+from ganforge.cli.main import build_parser, main
 from ganforge.cli.translate_cmd import output_names
 from ganforge.data.folder import decode_image
 from ganforge.errors import ConfigError
@@ -218,7 +218,7 @@ def test_translate_needs_a_translation_model(gan_run: Run, pix2pix: Run, images:
                                       "photo)")
 
 
-# ----- ganforge sample -----
+# ----- ganforge sample, list -----
 
 @pytest.mark.parametrize(("name", "n", "rows", "cols"),
                          [("cyclegan", None, 8, 6), ("pix2pix", 3, 3, 3)])
@@ -244,3 +244,12 @@ def test_sample_noise_flags_on_a_translation_run(flag: list[str], cyclegan: Run,
     assert re.search(r"\(cyclegan\) translates images, it has no noise or classes: drop "
                      r"--interpolate, --class and --traverse", err), err
 
+
+def test_list_and_help_show_translation(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    noise, translation = out.split("translation models (ganforge translate RUN")
+    assert "  cyclegan " in translation.split("losses:")[0] and "  pix2pix " in translation
+    assert "  cyclegan " not in noise and "  dcgan " in noise
+    assert all(f"  {d} " in out for d in ("facades", "horse2zebra", "mnist-style"))
+    assert "translate" in build_parser([]).format_help()
