@@ -41,10 +41,10 @@ def add_parser(sub: Any) -> None:
                    help="an image, or a folder whose images (recursive) are all translated")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="folder for the outputs (same relative names, .png) and index.html")
-    p.add_argument("--direction", default="AtoB",
+    p.add_argument("--direction", default="AtoB", metavar="AtoB|BtoA",
                    help="AtoB (the run's input domain to its target) or BtoA (cyclegan only) "
                         "(default: AtoB)")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, metavar="N",
                    help=f"images per forward pass (default: {DEFAULT_BATCH})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     p.set_defaults(func=run)
