@@ -8,6 +8,7 @@
     sevens = run.sample(16, label=7)
     grid, per_row = run.class_grid(10)       # one row per class
     figure, cols = load_run("runs/infogan").traverse(steps=8)  # InfoGAN code traversals
+    zebras = load_run("runs/cyclegan").translate(horses)   # pix2pix, cyclegan: images in, out
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ganforge.errors import ConfigError, RunError
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
-from ganforge.variants.base import Nets
+from ganforge.variants.base import VARIANTS, Nets, Translator
 from ganforge.variants.conditional import Traversable
 from ganforge.viz import save_grid
 
@@ -141,6 +142,56 @@ class Run:
         inputs["z"] = z.reshape(rows * steps, -1)
         return self.generate(inputs)
 
+    @property
+    def translates(self) -> bool:
+        """True when the run maps images to images (pix2pix, cyclegan): see `translate`."""
+        return isinstance(self.variant, Translator)
+
+    def _translator(self, direction: str) -> Translator:
+        """The variant as a Translator that has `direction`, else a one-line ConfigError."""
+        if not isinstance(self.variant, Translator):
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) is not a translation "
+                              f"model; translate needs {translation_models()}")
+        if direction not in self.variant.directions:
+            valid = ", ".join(self.direction_name(d) for d in self.variant.directions)
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) cannot translate "
+                              f"'{direction}'; choose from: {valid}")
+        return self.variant
+
+    def direction_name(self, direction: str) -> str:
+        """'AtoB (horse -> zebra)': the direction with the run's domain names."""
+        if len(self.spec.domains) != 2:
+            return direction
+        src, dst = self.spec.domains if direction == "AtoB" else self.spec.domains[::-1]
+        return f"{direction} ({src} -> {dst})"
+
+    def _channels(self, direction: str) -> tuple[int, int]:
+        """(input, output) channels when translating `direction`."""
+        a, b = self.spec.shape[0], self.spec.target_shape[0]
+        return (a, b) if direction == "AtoB" else (b, a)
+
+    def translation_shape(self, direction: str = "AtoB") -> tuple[int, int, int]:
+        """(C, H, W) of the images `translate(images, direction)` takes: the run's input domain
+        for AtoB, its target domain for BtoA, at the run's image size."""
+        self._translator(direction)
+        _, h, w = self.spec.shape
+        return (self._channels(direction)[0], h, w)
+
+    @torch.no_grad()
+    def translate(self, images: Tensor, direction: str = "AtoB", batch_size: int = 16) -> Tensor:
+        """Translate images (B, C, H, W) in [-1, 1] with a pix2pix or cyclegan run, `batch_size`
+        at a time on the run's device; returns the outputs in [-1, 1] on the CPU."""
+        translator = self._translator(direction)
+        c_in, c_out = self._channels(direction)
+        if images.ndim != 4 or images.shape[1] != c_in:
+            raise ConfigError(f"translate {direction} takes images shaped (B, {c_in}, H, W) in "
+                              f"[-1, 1]; got {tuple(images.shape)}")
+        if batch_size < 1:
+            raise ConfigError(f"batch size must be positive, got {batch_size}")
+        out = [translator.translate(x.to(self.device, torch.float32), self.nets, direction).cpu()
+               for x in images.split(batch_size)]
+        return torch.cat(out) if out else torch.empty(0, c_out, *images.shape[2:])
+
     @staticmethod
     def save_grid(images: Tensor, path: str | Path, nrow: int | None = None) -> Path:
         """Write images as one PNG grid."""
@@ -153,6 +204,12 @@ def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
     omega = torch.acos((an * bn).sum(1).clamp(-1 + 1e-7, 1 - 1e-7)).unsqueeze(1)
     so = torch.sin(omega)
     return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+
+
+def translation_models() -> str:
+    """The registered variants that translate images, as 'a or b' for messages."""
+    names = [n for n in VARIANTS.names() if hasattr(VARIANTS.get(n), "translate")]
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def load_run(path: str | Path, device: str = "cpu") -> Run:
