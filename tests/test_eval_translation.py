@@ -1,6 +1,6 @@
 """Evaluation of translation runs: the metric plumbing against independent computations (stand-in
 translators with known outputs, numpy / scipy / scikit-image on the data itself), the judges,
-and evaluate_translation on tiny pix2pix and cyclegan runs."""
+and `ganforge eval RUN` end to end on tiny pix2pix and cyclegan runs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import torch
 from scipy import ndimage
 
 import ganforge
+from ganforge.cli.main import main
 from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
 from ganforge.evaluation import EvalReport, TranslationOptions, evaluate_translation
@@ -222,6 +223,48 @@ def test_data_without_a_domain_classifier_says_what_is_skipped(monkeypatch, tmp_
     assert report.to_dict()["skipped"] == {"fid": why}
 
 
+def test_eval_cli_on_a_pix2pix_run(p2p, facades, tmp_path, capsys) -> None:
+    out = tmp_path / "p2p.json"
+    assert main(["eval", str(p2p), "--n", "4", "--batch-size", "3", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("l1_ab", "psnr_ab", "ssim_ab", "sharpness_ab", "features pixels"):
+        assert name in printed
+    record = json.loads(out.read_text())
+    assert record["task"] == "paired" and record["domains"] == ["labels", "photo"]
+    assert record["n_real"] == record["n_fake"] == 4
+    for result in record["results"]:
+        assert set(PROVENANCE) <= set(result) and result["real_split"] == "test"
+        assert result["real"] == "facades:test:photo" and result["n_fake"] == 4
+    run = ganforge.load_run(p2p)
+    idx = chosen(106, 4)
+    x = centre(facades.a[idx], 64).float() / 127.5 - 1
+    fake = ((run.variant.translate(x, run.nets) + 1) * 127.5).round().clamp(0, 255)
+    l1 = (fake - centre(facades.b[idx], 64).float()).abs().mean() / 255
+    assert record["results"][0]["value"] == pytest.approx(float(l1), rel=1e-6)
+
+
+def test_eval_cli_on_a_cyclegan_run(cyc, tmp_path, capsys) -> None:
+    out = tmp_path / "cyc.json"
+    assert main(["eval", str(cyc), "--n", "16", "--batch-size", "8", "--json", str(out)]) == 0
+    assert "success_ab" in capsys.readouterr().out
+    record = json.loads(out.read_text())
+    assert [r["metric"] for r in record["results"]] == [
+        "success_ab", "success_ba", "fid_ab", "fid_ba", "kid_ab", "kid_ba", "cycle_a", "cycle_b"]
+    for result in record["results"]:
+        assert set(PROVENANCE) <= set(result)
+    assert {r["features"] for r in record["results"]} == {"mnist-classifier", "pixels"}
+    assert all(len(r["features_sha256"]) == 64 for r in record["results"][:6])
+    run = ganforge.load_run(cyc)
+    data = load_dataset("mnist-style", split="test")
+    idx = chosen(5000, 16)
+    fake = run.variant.translate(data.a[idx].float() / 127.5 - 1, run.nets, "AtoB")
+    fake8 = ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    direct = score_translations(fake8, data.labels_a[idx], "bold-inverted")
+    assert record["results"][0]["value"] == pytest.approx(direct.domain_success)
+    assert record["results"][0]["values"]["class_preservation"] == pytest.approx(
+        direct.class_preservation)
+
+
 def test_metric_subset_and_split(p2p, cyc) -> None:
     options = TranslationOptions(metrics=("ssim", "l1"))
     report = evaluate_translation(p2p, split="val", n=2, options=options)
@@ -229,3 +272,25 @@ def test_metric_subset_and_split(p2p, cyc) -> None:
     assert report.provenance.real == "facades:val" and report.n_fake == 2
     cycles = evaluate_translation(cyc, n=4, options=TranslationOptions(metrics=("cycle",)))
     assert [r.metric for r in cycles.results] == ["cycle_a", "cycle_b"]
+
+
+@pytest.mark.parametrize(("which", "args", "message"), [
+    ("p2p", ["--metrics", "fid"], "metric 'fid' does not apply to paired translation (pix2pix "
+     "on facades); choose from: l1, psnr, ssim, sharpness"),
+    ("cyc", ["--metrics", "success,l1"], "metric 'l1' does not apply to unpaired translation "
+     "(cyclegan on mnist-style); choose from: success, fid, kid, cycle"),
+    ("p2p", ["--real", "mnist"], "--real does not apply to translation runs"),
+    ("p2p", ["--n", "0"], "--n must be at least 1"),
+    ("p2p", ["--split", "dev"], "unknown split 'dev'"),
+])
+def test_bad_input_is_one_line(which, args, message, p2p, cyc, capsys) -> None:
+    run = p2p if which == "p2p" else cyc
+    assert main(["eval", str(run), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_gan_runs_still_refuse_translation_metrics(tmp_path, tiny, capsys) -> None:
+    ganforge.train("gan", data="ring8", steps=1, out=str(tmp_path / "gan"), quiet=True, **tiny)
+    assert main(["eval", str(tmp_path / "gan"), "--metrics", "l1"]) == 2
+    assert "unknown metric 'l1'; choose from: 1nn" in capsys.readouterr().err
