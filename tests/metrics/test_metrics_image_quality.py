@@ -131,3 +131,35 @@ def test_bad_inputs_fail_with_one_line_errors() -> None:
         ssim(x[..., :8, :8], x[..., :8, :8], 1.0)
     with pytest.raises(GanforgeError, match=r"\(B, C, H, W\)"):
         l1_error(x[0], x[0])
+
+
+def test_laplacian_variance_matches_scipy_on_the_luma() -> None:
+    from scipy import ndimage
+
+    from ganforge.metrics import laplacian_variance
+
+    g = torch.Generator().manual_seed(3)
+    rgb, gray = structured(3, 3, 40, g), structured(2, 1, 24, g)
+    for images in (rgb, gray, rgb * 255):
+        arr = images.double().numpy()
+        lum = arr[:, 0] if arr.shape[1] == 1 else np.tensordot([0.299, 0.587, 0.114], arr,
+                                                               axes=([0], [1]))
+        expected = [ndimage.laplace(im)[1:-1, 1:-1].var() for im in lum]  # interior: no border
+        got = laplacian_variance(images)
+        assert got.dtype == torch.float64
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+
+
+def test_laplacian_variance_closed_forms() -> None:
+    from ganforge.metrics import laplacian_variance
+
+    yy, xx = torch.meshgrid(torch.arange(10.0), torch.arange(10.0), indexing="ij")
+    ramp = (xx + 2 * yy).view(1, 1, 10, 10)
+    assert laplacian_variance(ramp).item() == 0.0  # linear: no edges
+    checker = ((xx + yy) % 2).view(1, 1, 10, 10)  # response -4, +4 on 8x8 positions: var 16
+    assert laplacian_variance(checker).item() == pytest.approx(16.0)
+    assert laplacian_variance(checker.expand(1, 3, 10, 10)).item() == pytest.approx(16.0)
+    with pytest.raises(GanforgeError, match="1 or 3"):
+        laplacian_variance(torch.zeros(1, 2, 9, 9))
+    with pytest.raises(GanforgeError, match="at least 3x3"):
+        laplacian_variance(torch.zeros(1, 1, 2, 9))

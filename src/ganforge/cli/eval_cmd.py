@@ -1,4 +1,5 @@
-"""`ganforge eval RUN --metrics fid,kid` and `ganforge eval --real DATA --fake FOLDER`."""
+"""`ganforge eval RUN --metrics fid,kid` and `ganforge eval --real DATA --fake FOLDER`; a
+translation run (pix2pix, cyclegan) is scored on its own dataset's split with its own metrics."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ EPILOG = """examples:
   ganforge eval runs/dcgan-mnist --metrics fid,kid,is,pr,dc,1nn,w1,modes --n 10000
   ganforge eval --real mnist --fake my_samples/ --features mnist-classifier --json eval.json
   ganforge eval --real photos/ --fake samples/ --inception-weights ~/pt_inception.pth
+  ganforge eval runs/pix2pix-facades --n 50 --json eval.json     # translation runs
+  ganforge eval runs/cyclegan-horse2zebra --metrics success,fid,cycle --split test
 
 metrics: fid kid is ms pr dc 1nn w1 modes gan-train (see docs of ganforge.evaluation.metrics)
-features: mnist-classifier fashion-classifier inception raw (default: by dataset)"""
+translation runs (ganforge.evaluation.translation), per direction: paired data: l1 psnr ssim
+  sharpness; unpaired: success fid kid; both ways: cycle (default: all that apply)
+features: mnist-classifier fashion-classifier zebra-classifier inception raw (default: by
+  dataset)"""
 
 
 def add_parser(sub: Any) -> None:
@@ -24,12 +30,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fake", metavar="FOLDER", help="folder of generated images (instead of RUN)")
     p.add_argument("--real", metavar="DATASET_OR_FOLDER",
                    help="reference: dataset name or image folder (default: the run's dataset)")
-    p.add_argument("--split", default=None, help="split of a --real dataset (default: test)")
+    p.add_argument("--split", default=None,
+                   help="split of a --real dataset or of a translation run's data (default: test)")
     p.add_argument("--metrics", default=None,
                    help="comma-separated (default: fid,kid,is,pr,dc; toy points: fid,w1,pr,dc,"
                         "modes)")
     p.add_argument("--n", type=int, default=10_000,
-                   help="samples per side, capped by the data size (default: 10000)")
+                   help="samples per side (translation: images per direction), capped by the "
+                        "data size (default: 10000)")
     p.add_argument("--features", default=None,
                    help="feature extractor (default: the dataset's classifier, else inception)")
     p.add_argument("--inception-weights", metavar="PATH", default=None,
@@ -46,11 +54,13 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, print the table and optionally write the JSON record."""
-    from ganforge.evaluation import EvalOptions, evaluate_folders, evaluate_run, parse_metrics
+    from ganforge.evaluation import EvalOptions, evaluate_folders, evaluate_run
+    from ganforge.evaluation.metrics import metric_names, parse_metrics
     from ganforge.train.session import resolve_device
 
+    parse = metric_names if args.run else parse_metrics  # a run's kind decides what is valid
     options = EvalOptions(
-        metrics=parse_metrics(args.metrics) if args.metrics is not None else None,
+        metrics=parse(args.metrics) if args.metrics is not None else None,
         n=args.n, features=args.features, inception_weights=args.inception_weights,
         batch_size=args.batch_size, seed=args.seed, device=str(resolve_device(args.device)),
         max_samples=args.max_samples,

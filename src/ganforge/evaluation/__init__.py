@@ -1,8 +1,10 @@
-"""Sample-quality evaluation: sources, streaming feature extraction, metric dispatch, records.
+"""Sample-quality evaluation: sources, streaming feature extraction, metric dispatch, records;
+and the evaluation of image-to-image translation runs.
 
-    from ganforge.evaluation import EvalOptions, evaluate_run
+    from ganforge.evaluation import EvalOptions, evaluate_run, evaluate_translation
     report = evaluate_run("runs/demo", EvalOptions(metrics=("fid", "kid"), n=10_000))
     print(report.table()); report.write_json("eval.json")
+    report = evaluate_translation("runs/pix2pix-facades", n=50)  # L1, PSNR, SSIM, sharpness
 """
 
 from ganforge.evaluation.metrics import METRICS, MetricParams, parse_metrics
@@ -23,6 +25,11 @@ from ganforge.evaluation.sources import (
     RunSource,
     SampleSource,
 )
+from ganforge.evaluation.translation import (
+    TRANSLATION_METRICS,
+    TranslationOptions,
+    evaluate_translation,
+)
 
 __all__ = [
     "METRICS",
@@ -36,11 +43,14 @@ __all__ = [
     "Provenance",
     "RunSource",
     "SampleSource",
+    "TRANSLATION_METRICS",
+    "TranslationOptions",
     "dataset_source",
     "default_metrics",
     "evaluate",
     "evaluate_folders",
     "evaluate_run",
+    "evaluate_translation",
     "parse_metrics",
     "real_source",
 ]

@@ -231,11 +231,20 @@ METRICS.register("gan-train", MetricDef("gan_train", Needs(images=True), gan_tra
                  "GAN-train / GAN-test / GAN-base accuracies (Shmelkov et al. 2018)")
 
 
-def parse_metrics(text: str) -> tuple[str, ...]:
-    """`fid,kid,is` -> ("fid", "kid", "is"); unknown names fail with the valid list."""
+def metric_names(text: str, valid: list[str] | None = None) -> tuple[str, ...]:
+    """`fid,kid,is` -> ("fid", "kid", "is"), lower-cased, each once; an empty list fails (with
+    the `valid` names when given). The names are not checked: which are valid depends on the
+    run (GAN or translation)."""
     names = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
     if not names:
-        raise ConfigError(f"--metrics is empty; choose from: {', '.join(METRICS.names())}")
+        hint = f"choose from: {', '.join(valid)}" if valid else "name at least one metric"
+        raise ConfigError(f"--metrics is empty; {hint}")
+    return names
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """`fid,kid,is` -> ("fid", "kid", "is"); unknown names fail with the valid list."""
+    names = metric_names(text, METRICS.names())
     for name in names:
         METRICS.get(name)
     return names

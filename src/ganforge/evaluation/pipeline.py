@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torch import Tensor
 
@@ -33,7 +34,12 @@ from ganforge.evaluation.sources import (
     SampleSource,
     subset,
 )
+from ganforge.evaluation.translation import TranslationOptions, evaluate_translation
 from ganforge.features import Extractor, default_extractor, make_extractor
+from ganforge.variants.base import Translator
+
+if TYPE_CHECKING:
+    from ganforge.api import Run
 
 IMAGE_METRICS = ("fid", "kid", "is", "pr", "dc")
 TOY_WITH_MODES = ("ring8", "grid25", "gauss1d")
@@ -183,10 +189,35 @@ def evaluate_folders(fake: str, real: str, options: EvalOptions, split: str = "t
     return evaluate(generated, reference, options)
 
 
+def translation_options(options: EvalOptions, data_dir: str | None) -> TranslationOptions:
+    """The options of `eval RUN` that a translation run reads."""
+    return TranslationOptions(options.metrics, options.features, options.inception_weights,
+                              options.seed, options.max_samples, options.kid_subsets,
+                              options.kid_subset_size, data_dir)
+
+
+def evaluate_translation_run(run: Run, options: EvalOptions, real: str | None,
+                             split: str | None, data_dir: str | None) -> EvalReport:
+    """`eval RUN` on a run whose variant translates: scored on its own dataset's split."""
+    if real is not None:
+        raise ConfigError(f"--real does not apply to translation runs: {run.config.model} is "
+                          f"scored on its own dataset ({run.config.data}); choose the split with "
+                          "--split")
+    return evaluate_translation(run, split or "test", options.n, options.batch_size,
+                                options.device, translation_options(options, data_dir))
+
+
 def evaluate_run(run: str, options: EvalOptions, real: str | None = None,
                  split: str | None = None, data_dir: str | None = None) -> EvalReport:
-    """A run's generator against its dataset's test split (or `real`), as `eval RUN`."""
-    generated = RunSource(run, options.device)
+    """A run's generator against its dataset's test split (or `real`), as `eval RUN`; a run
+    whose variant is a `Translator` goes to `evaluate_translation`."""
+    from ganforge.api import load_run
+
+    loaded = load_run(Path(run), options.device)
+    if isinstance(loaded.variant, Translator):
+        return evaluate_translation_run(loaded, options, real, split, data_dir)
+    _check(options)
+    generated = RunSource(run, options.device, loaded)
     cfg = generated.run.config
     if real is None:
         folder_data = cfg.data.startswith(FOLDER_PREFIX)

@@ -70,6 +70,7 @@ class EvalReport:
     n_fake: int
     seconds: float
     extra: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # metric -> why it was not computed
 
     def __getitem__(self, metric: str) -> MetricResult:
         """The result of `metric`."""
@@ -80,9 +81,10 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The full record, as written by --json."""
+        skipped = {"skipped": dict(self.skipped)} if self.skipped else {}
         return {"provenance": asdict(self.provenance), "n_real": self.n_real,
                 "n_fake": self.n_fake, "seconds": round(self.seconds, 3), **self.extra,
-                "results": [r.to_dict() for r in self.results]}
+                **skipped, "results": [r.to_dict() for r in self.results]}
 
     def write_json(self, path: str | os.PathLike[str]) -> Path:
         """Write the record to `path` (folders are created)."""
@@ -101,12 +103,22 @@ class EvalReport:
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4]
                  for row in rows]
+        for name, sha, resize in self._extractors():
+            lines.append(f"features {name} (sha256 {(sha or 'none')[:12]}…), resize: {resize}")
         p = self.provenance
-        sha = (p.features_sha256 or "none")[:12]
-        lines.append(f"features {p.features} (sha256 {sha}…), resize: {p.resize_method}")
         lines.append(f"real {p.real} ({self.n_real}), fake {p.fake} ({self.n_fake}), "
                      f"seed {p.seed}, ganforge {p.ganforge_version}, {p.date}")
+        lines.extend(f"skipped {metric}: {why}" for metric, why in self.skipped.items())
         return "\n".join(line.rstrip() for line in lines)
+
+    def _extractors(self) -> list[tuple[str, str | None, str]]:
+        """(features, weights' SHA256, resize) of the results, each once, in order; the
+        report's own when all results share it (or there are none)."""
+        own = (self.provenance.features, self.provenance.features_sha256,
+               self.provenance.resize_method)
+        used = [(r.provenance.features, r.provenance.features_sha256, r.provenance.resize_method)
+                for r in self.results]
+        return list(dict.fromkeys(used)) if used and set(used) != {own} else [own]
 
 
 def fmt(value: Any) -> str:

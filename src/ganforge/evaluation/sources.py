@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ from torch import Tensor
 from ganforge.data.dataset import InMemoryDataset
 from ganforge.data.folder import IMAGE_EXTENSIONS, decode_image, list_images
 from ganforge.errors import DataError
+
+if TYPE_CHECKING:
+    from ganforge.api import Run
 
 #: Generator noise is drawn in chunks of this many samples, whatever the batch size.
 NOISE_CHUNK = 500
@@ -159,10 +163,12 @@ class FolderSource(SampleSource):
 class RunSource(SampleSource):
     """Samples of a trained run's generator; noise is drawn NOISE_CHUNK samples at a time."""
 
-    def __init__(self, path: str | os.PathLike[str], device: str = "cpu") -> None:
+    def __init__(self, path: str | os.PathLike[str], device: str = "cpu",
+                 run: Run | None = None) -> None:
+        """The run at `path`, loaded here unless `run` is it, already loaded."""
         from ganforge.api import load_run
 
-        self.run = load_run(Path(path), device)
+        self.run = run if run is not None else load_run(Path(path), device)
         self.name, self.kind = f"run:{path}", self.run.spec.kind
         self.dataset, self.num_classes = self.run.config.data, self.run.spec.num_classes
         self.labelled = self.run.conditional  # cgan / acgan: the noise carries labels "y"

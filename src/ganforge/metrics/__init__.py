@@ -1,5 +1,6 @@
 """Sample-quality metrics for GANs, on feature arrays or class probabilities (numpy or torch),
-and per-image reconstruction metrics (PSNR, SSIM, L1) on paired image batches (torch).
+and per-image reconstruction metrics (PSNR, SSIM, L1, Laplacian variance) on image batches
+(torch).
 
 Every function computes in float64 (numpy, or torch for the per-image ones) and cites its paper
 in its docstring.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from ganforge.metrics.density_coverage import density_coverage
 from ganforge.metrics.fid import frechet_distance, frechet_distance_from_stats
 from ganforge.metrics.gan_train_test import GanTrainTest, classifier_accuracy, gan_train_test
-from ganforge.metrics.image_quality import l1_error, psnr, ssim
+from ganforge.metrics.image_quality import l1_error, laplacian_variance, psnr, ssim
 from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kernel_inception_distance, polynomial_mmd2
 from ganforge.metrics.mode_counts import ModeCount, mode_counts, stacked_labels
@@ -35,6 +36,7 @@ __all__ = [
     "inception_score",
     "kernel_inception_distance",
     "l1_error",
+    "laplacian_variance",
     "mode_counts",
     "mode_score",
     "one_nn_accuracy",

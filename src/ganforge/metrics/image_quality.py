@@ -1,5 +1,6 @@
 """Per-image reconstruction metrics for paired image translation (pix2pix, cycle reconstructions):
-PSNR, SSIM (Wang et al. 2004) and the L1 error.
+PSNR, SSIM (Wang et al. 2004) and the L1 error; and one no-reference figure, the variance of the
+Laplacian (sharpness: blurry outputs have less of it than their targets).
 
 Unlike the distribution metrics of this package, these compare two image batches image by image:
 each takes (B, C, H, W) tensors x and y of the same shape (any real dtype, computed in float64 on
@@ -19,6 +20,8 @@ SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
+LUMA_601 = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B (Pillow's "L" conversion)
+LAPLACIAN_3X3 = ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))
 
 
 def _pair(x: Tensor, y: Tensor, data_range: float | None = None) -> tuple[Tensor, Tensor]:
@@ -89,3 +92,29 @@ def ssim(x: Tensor, y: Tensor, data_range: float) -> Tensor:
     from error visibility to structural similarity", IEEE TIP): the mean of :func:`ssim_map`
     over positions, then over channels. 1 for identical images."""
     return ssim_map(x, y, data_range).mean((2, 3)).mean(1)
+
+
+def luma(x: Tensor) -> Tensor:
+    """Grayscale (B, 1, H, W) float64 of (B, 1 or 3, H, W) images: gray as it is, RGB weighted
+    by ITU-R BT.601 (0.299 R + 0.587 G + 0.114 B)."""
+    a = x.to(torch.float64)
+    if a.dim() != 4 or a.shape[1] not in (1, 3):
+        raise GanforgeError(f"expected (B, 1 or 3, H, W) images, got {tuple(x.shape)}")
+    if a.shape[1] == 1:
+        return a
+    weights = torch.tensor(LUMA_601, dtype=torch.float64, device=a.device).view(1, 3, 1, 1)
+    return (a * weights).sum(1, keepdim=True)
+
+
+def laplacian_variance(x: Tensor) -> Tensor:
+    """Variance of the Laplacian per image (B,), a focus (sharpness) measure (Pech-Pacheco et al.
+    2000, "Diatom autofocusing in brightfield microscopy: a comparative study", ICPR): the 3x3
+    kernel [[0, 1, 0], [1, -4, 1], [0, 1, 0]] on the grayscale image (:func:`luma`), at the
+    positions where it fits (no padding), population variance. In the units of x squared."""
+    gray = luma(x)
+    if min(gray.shape[-2:]) < 3:
+        raise GanforgeError(f"the Laplacian needs images of at least 3x3, got "
+                            f"{gray.shape[-2]}x{gray.shape[-1]}")
+    kernel = torch.tensor(LAPLACIAN_3X3, dtype=torch.float64, device=gray.device)
+    response = F.conv2d(gray, kernel.view(1, 1, 3, 3))  # (B, 1, H - 2, W - 2)
+    return response.flatten(1).var(1, correction=0)
