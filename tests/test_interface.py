@@ -240,3 +240,14 @@ def test_variant_options_round_trip_through_the_run_folder(tmp_path: Path) -> No
     o = run.config.options
     assert (type(o).__name__, o.n_cat, o.n_cont, o.info_lambda) == ("InfoGANOptions", 3, 1, 0.5)
     assert "n_cat: 3" in run.dir.config_path.read_text()
+
+
+def test_snapshots_keep_the_exports_along_the_way(tmp_path: Path) -> None:
+    _, run = _fit(TemplateVariant, tmp_path, steps=4, snapshot_every=2)
+    kept = sorted(p.name for p in (run.root / "snapshots").iterdir())
+    assert kept == ["step_0000002", "step_0000004"]
+    last = load_file(str(run.root / "snapshots" / "step_0000004" / "generator.safetensors"))
+    final = load_file(str(run.generator_weights))
+    assert all(torch.equal(last[k], final[k]) for k in final)
+    first = load_file(str(run.root / "snapshots" / "step_0000002" / "generator.safetensors"))
+    assert any(not torch.equal(first[k], final[k]) for k in final)

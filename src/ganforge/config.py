@@ -72,6 +72,8 @@ class TrainConfig:
                              "(0: each epoch; 20 frames a run for points)", ge=0)
     checkpoint_every: int = _opt(500, "write a checkpoint every N steps (and at each epoch end)",
                                  ge=1)
+    snapshot_every: int = _opt(0, "also keep the exported weights every N steps in "
+                               "snapshots/step_N/ (for curves over training; 0 = off)", ge=0)
     monitor_every: int = _opt(200, "check the samples for mode collapse every N steps (0 = off)",
                               ge=0)
     on_failure: str = _opt("warn", "what a detected failure does: warn or stop",

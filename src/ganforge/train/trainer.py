@@ -11,6 +11,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -179,6 +180,8 @@ class Trainer:
             return status
         if self.sample_every and self.step % self.sample_every == 0:
             self.pictures.save(f"step_{self.step:07d}", self.step, self.sample_nets())
+        if self.cfg.snapshot_every and self.step % self.cfg.snapshot_every == 0:
+            self.write_exports(self.run.root / "snapshots" / f"step_{self.step:07d}")
         if self.step % self.cfg.checkpoint_every == 0 or stop.requested:
             log.flush()
             self.save()
@@ -216,14 +219,19 @@ class Trainer:
 
     def _finish(self, console: Console) -> None:
         """Final weights, loss curve and animations."""
-        from safetensors.torch import save_file
-
-        for name, net in self.sample_nets().items():
-            weights = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-            save_file(weights, str(self.run.weights(name)))
+        self.write_exports(self.run.root)
         self.pictures.finish()
         self.save()
         console.write("Training complete and models saved.")
+
+    def write_exports(self, folder: Path) -> None:
+        """Each exported network (its EMA copy with --ema) as `folder/<name>.safetensors`."""
+        from safetensors.torch import save_file
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, net in self.sample_nets().items():
+            weights = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+            save_file(weights, str(folder / f"{name}.safetensors"))
 
     # ----- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
