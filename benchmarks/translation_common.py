@@ -1,0 +1,71 @@
+"""Shared steps of the translation benchmarks: train (or resume) a run to its step budget, score
+it or one of its snapshots with `ganforge.evaluation.evaluate_translation`, and draw figures."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+RUNS = Path(__file__).resolve().parent / "runs"
+
+
+def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str, float]:
+    """Train `model` into `out` for `steps` steps, resuming a run stopped on the way; returns
+    the wall and CPU seconds this call spent (0 when the run was already complete)."""
+    import ganforge
+    from ganforge.train import session
+    from ganforge.train.run import RunDir
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    if (out / "config.yaml").is_file():
+        done = [r["step"] for r in RunDir(out).read_log() if "step" in r]
+        if not done or max(done) < steps:
+            session.resume(out)
+    else:
+        ganforge.train(model, steps=steps, out=out, **opts)
+    return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+
+
+def load_weights(run: Any, folder: Path | None) -> Any:
+    """`run` with its exported networks replaced by a snapshot's (`folder`), if given."""
+    from safetensors.torch import load_file
+
+    if folder is not None:
+        for name, net in run.nets.items():
+            net.load_state_dict(load_file(str(folder / f"{name}.safetensors")))
+    return run
+
+
+def score(run: Any, n: int | None = None, **options: Any) -> dict[str, dict[str, Any]]:
+    """Every translation metric of `run` on its test split, as {result key: values}."""
+    from ganforge.evaluation import TranslationOptions, evaluate_translation
+
+    report = evaluate_translation(run, n=n, options=TranslationOptions(**options))
+    return {r.metric: dict(r.values) for r in report.results}
+
+
+def snapshots(out: Path) -> list[tuple[int, Path]]:
+    """(step, folder) of each kept snapshot, in order."""
+    folders = sorted((out / "snapshots").glob("step_*"))
+    return [(int(f.name.split("_")[1]), f) for f in folders]
+
+
+def training_time(out: Path) -> dict[str, float]:
+    """Steps done and the run's own wall time from its log's first and last record times."""
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if line]
+    steps = [r["step"] for r in records if "step" in r]
+    return {"steps": max(steps) if steps else 0}
+
+
+@torch.no_grad()
+def figure_rows(columns: list[torch.Tensor], path: Path) -> Path:
+    """One row per example, one column per tensor (images in [-1, 1])."""
+    from ganforge.variants.translation import rows_of
+    from ganforge.viz import save_grid
+
+    figure = rows_of(columns)
+    return save_grid(figure.images, path, nrow=figure.nrow)
