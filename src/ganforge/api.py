@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from ganforge.config import TrainConfig, normalise_keys
 from ganforge.errors import ConfigError, RunError
 from ganforge.presets import preset_values
-from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.checkpoint import load_checkpoint, load_module, load_weights
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
 from ganforge.variants.conditional import Traversable
@@ -43,28 +43,20 @@ class Run:
         self.generator.to(device).eval()
 
     def _load_generator(self) -> nn.Module:
-        """Final weights when training finished, else the last checkpoint (EMA copy if any)."""
+        """generator.safetensors (EMA copy with --ema); for a run still training, the generator
+        in its last checkpoint. Neither read can run code."""
+        what = "the generator config.yaml and meta.json describe"
         if self.dir.generator_weights.is_file():
-            from safetensors.torch import load_file
-
-            state = load_file(str(self.dir.generator_weights))
-            self.variant.generator.load_state_dict(state)
-            if self.dir.checkpoint.is_file():
-                self._load_checkpoint(generator_too=False)
+            weights = load_weights(self.dir.generator_weights)
+            load_module(self.variant.generator, weights, self.dir.generator_weights, what)
             return self.variant.generator
         if not self.dir.checkpoint.is_file():
             raise RunError(f"run '{self.dir.root}' has no weights yet (no generator.safetensors "
                            "or checkpoint); train it first")
-        return self._load_checkpoint(generator_too=True)
-
-    def _load_checkpoint(self, generator_too: bool) -> nn.Module:
         ckpt = load_checkpoint(self.dir.checkpoint)
-        gen_state = self.variant.generator.state_dict()
-        self.variant.load_state_dict(ckpt["variant"])
-        if not generator_too:
-            self.variant.generator.load_state_dict(gen_state)
-        elif ckpt.get("ema") is not None:
-            self.variant.generator.load_state_dict(ckpt["ema"])
+        load_module(self.variant, ckpt.get("variant"), self.dir.checkpoint, what)
+        if ckpt.get("ema") is not None:
+            load_module(self.variant.generator, ckpt["ema"], self.dir.checkpoint, what)
         return self.variant.generator
 
     @property

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.data import InMemoryDataset
+from ganforge.train.checkpoint import guard_write
 from ganforge.train.run import RunDir
 from ganforge.variants.base import Variant
 from ganforge.viz import (
@@ -66,6 +67,11 @@ class Pictures:
             return None  # the same moment was just drawn (a step frame at an epoch's end)
         self.last_frame_step = step
         path = self.run.samples / f"{tag}.png"
+        with guard_write(path):
+            return self._draw(path, step, ema)
+
+    def _draw(self, path: Path, step: int, ema: object | None) -> Path:
+        """Draw and write one picture (a grid of images, or points over D's landscape)."""
         fake = self.fixed_samples(ema)
         if self.kind == "image":
             save_grid(fake, path, nrow=max(1, int(math.sqrt(fake.shape[0]))))
@@ -92,10 +98,12 @@ class Pictures:
         """Loss curve, and for toys an animation plus a start-to-end strip of the frames."""
         records = [r for r in self.run.read_log() if "d_loss" in r]
         if records:
-            plot_losses(records, self.run.loss_curve)
+            with guard_write(self.run.loss_curve):
+                plot_losses(records, self.run.loss_curve)
         if len(self.frames) >= 2:
-            make_gif(self.frames, self.run.root / "evolution.gif")
-            make_evolution_strip(self.frames, self.run.root / "evolution.png")
+            with guard_write(self.run.root / "evolution.gif"):
+                make_gif(self.frames, self.run.root / "evolution.gif")
+                make_evolution_strip(self.frames, self.run.root / "evolution.png")
 
 
 def _fixed_limits(real: np.ndarray) -> tuple[tuple[float, float], ...]:

@@ -5,9 +5,12 @@ A run folder alone is enough to reload and resample: config.yaml + meta.json + t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import time
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,10 +19,12 @@ from typing import Any, TextIO
 
 import yaml
 
-from ganforge.config import TrainConfig, normalise_keys
-from ganforge.errors import RunError
-from ganforge.train.checkpoint import atomic_write
+from ganforge.config import TrainConfig, normalise_keys, validate
+from ganforge.errors import ConfigError, RunError
+from ganforge.train.checkpoint import atomic_write, guard_write
 from ganforge.variants.base import DataSpec
+
+MAX_SIDE = 1 << 16  # a data shape beyond this is not one ganforge wrote
 
 
 @dataclass
@@ -87,33 +92,160 @@ class RunDir:
                            "pass a folder made by ganforge train")
         return run
 
+    def _text(self, path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"cannot read '{path}': {type(exc).__name__}: {exc}") from None
+
     def config(self) -> TrainConfig:
-        """The run's resolved config."""
-        values = yaml.safe_load(self.config_path.read_text()) or {}
-        return TrainConfig(**normalise_keys(values, f"'{self.config_path}'"))
+        """The run's resolved config; a file that is not one is a one-line error naming it."""
+        try:
+            values = yaml.safe_load(self._text(self.config_path))
+        except yaml.YAMLError as exc:  # safe_load also refuses python object tags (no code)
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            at = f" (line {line + 1})" if line is not None else ""
+            raise RunError(f"'{self.config_path}' is not valid YAML{at}; the run folder is "
+                           "damaged") from None
+        if not isinstance(values, dict):
+            raise RunError(f"'{self.config_path}' is not a mapping of option: value")
+        checked = normalise_keys(values, f"'{self.config_path}'")
+        problem = _type_problem(checked)
+        if problem:
+            raise RunError(f"'{self.config_path}': {problem}; the file was edited or is not "
+                           "ganforge's")
+        try:
+            return validate(TrainConfig(**checked))
+        except ConfigError as exc:
+            raise RunError(f"'{self.config_path}' holds an invalid option: {exc}") from None
 
     def meta(self) -> dict[str, Any]:
         """ganforge version, data spec and other facts recorded at creation."""
-        return json.loads(self.meta_path.read_text())
+        try:
+            meta = json.loads(self._text(self.meta_path))
+        except ValueError as exc:
+            raise RunError(f"'{self.meta_path}' is not valid JSON ({exc}); the run folder is "
+                           "damaged") from None
+        if not isinstance(meta, dict):
+            raise RunError(f"'{self.meta_path}' is not a JSON object")
+        return meta
 
     def spec(self) -> DataSpec:
         """What the networks were built for."""
-        return DataSpec.from_dict(self.meta()["data_spec"])
+        spec = self.meta().get("data_spec")
+        problem = _spec_problem(spec)
+        if problem:
+            raise RunError(f"'{self.meta_path}': data_spec {problem}")
+        return DataSpec.from_dict(spec)  # type: ignore[arg-type]
 
     @contextmanager
-    def log_writer(self) -> Iterator[TextIO]:
-        """Append-mode handle on the JSONL log."""
-        with self.log_path.open("a") as f:
-            yield f
+    def log_writer(self) -> Iterator[LogFile]:
+        """Append-mode handle on the JSONL log; a failed write is a one-line error naming it."""
+        with guard_write(self.log_path):
+            f = self.log_path.open("a")
+        try:
+            yield LogFile(f, self.log_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                f.close()
+            raise
+        with guard_write(self.log_path):
+            f.close()
 
     def read_log(self) -> list[dict[str, Any]]:
-        """All log records (loss records and events)."""
+        """All log records (loss records and events); a line torn by a kill is skipped."""
         if not self.log_path.exists():
             return []
-        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line]
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [r for r in map(_record, text.splitlines()) if r is not None]
+
+    def remove_partial_writes(self) -> None:
+        """Delete temporary files of writes cut short by a kill (never the files they replace)."""
+        for folder in (self.root, self.checkpoint.parent):
+            for tmp in folder.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
     def truncate_log(self, step: int) -> None:
         """Drop records after `step` (they are replayed when a run resumes from that step)."""
         keep = [r for r in self.read_log() if r.get("step", 0) <= step]
         body = "".join(json.dumps(r) + "\n" for r in keep)
         atomic_write(self.log_path, lambda tmp: Path(tmp).write_text(body))
+
+
+class LogFile:
+    """The open JSONL log: writes that fail name the file; `rewind` drops records after a step."""
+
+    def __init__(self, f: TextIO, path: Path) -> None:
+        self._f, self.path = f, path
+
+    def write(self, text: str) -> None:
+        with guard_write(self.path):
+            self._f.write(text)
+
+    def flush(self) -> None:
+        with guard_write(self.path):
+            self._f.flush()
+
+    def rewind(self, step: int) -> None:
+        """Drop the records after `step` (records are in step order, so they are a suffix)."""
+        self.flush()
+        offset = 0
+        with self.path.open("rb") as f:
+            for line in f:
+                record = _record(line.decode("utf-8", errors="replace"))
+                if record is not None and record.get("step", 0) > step:
+                    break
+                offset += len(line)
+        with guard_write(self.path):
+            os.truncate(self.path, offset)  # the handle appends, so it writes at the new end
+
+
+def _record(line: str) -> dict[str, Any] | None:
+    """One log line as a record, or None for a blank, torn or foreign line."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    step = record.get("step", 0)
+    return record if isinstance(step, int) and not isinstance(step, bool) else None
+
+
+def _accepts(hint: Any, value: object) -> bool:
+    """`value` fits the type hint of a config field (int, float, str, bool, X | None)."""
+    options = typing.get_args(hint) or (hint,)
+    if value is None:
+        return type(None) in options
+    if isinstance(value, bool):
+        return bool in options
+    if isinstance(value, int):
+        return int in options or float in options
+    return any(isinstance(value, t) for t in options if isinstance(t, type) and t is not int)
+
+
+def _type_problem(values: dict[str, Any]) -> str | None:
+    """The first option whose value has the wrong type, as text (None when all fit)."""
+    hints = typing.get_type_hints(TrainConfig)
+    for key, value in values.items():
+        if not _accepts(hints[key], value):
+            names = " or ".join(getattr(t, "__name__", str(t))
+                                for t in (typing.get_args(hints[key]) or (hints[key],)))
+            return f"option '{key}' is {value!r}, expected {names}"
+    return None
+
+
+def _spec_problem(spec: object) -> str | None:
+    """What is wrong with a data_spec read from meta.json (None when it is usable)."""
+    if not isinstance(spec, dict):
+        return "is missing"
+    shape, classes = spec.get("shape"), spec.get("num_classes")
+    if spec.get("kind") not in ("image", "points"):
+        return f"kind is {spec.get('kind')!r}, expected 'image' or 'points'"
+    if (not isinstance(shape, list) or not 1 <= len(shape) <= 3
+            or not all(type(v) is int and 0 < v <= MAX_SIDE for v in shape)):
+        return f"shape is {shape!r}, expected 1 to 3 positive sizes"
+    if classes is not None and not (type(classes) is int and 0 < classes <= MAX_SIDE):
+        return f"num_classes is {classes!r}, expected a positive integer or null"
+    return None

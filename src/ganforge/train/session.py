@@ -13,7 +13,8 @@ import torch
 from ganforge.config import TrainConfig, validate
 from ganforge.data import InMemoryDataset, load_dataset
 from ganforge.errors import ConfigError
-from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.checkpoint import atomic_write, load_checkpoint
+from ganforge.train.restore import restore
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
 from ganforge.train.trainer import Trainer, TrainResult
@@ -99,9 +100,10 @@ def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: boo
     seed_everything(cfg.seed)
     variant = build_variant(cfg, run.spec()).to(device)
     trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
-    trainer.load_state_dict(state)
+    restore(trainer, state, run.checkpoint)
     run.truncate_log(trainer.step)
-    cfg.save(run.config_path) if overrides else None
+    if overrides:
+        atomic_write(run.config_path, lambda tmp: cfg.save(Path(tmp)))
     if not quiet:
         print(f"Resuming {run.root} at step {trainer.step} of {trainer.total}", flush=True)
     return trainer.fit()

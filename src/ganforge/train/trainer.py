@@ -21,7 +21,7 @@ from ganforge.config import TrainConfig
 from ganforge.data import BatchLoader, InMemoryDataset
 from ganforge.data.batch import Batch
 from ganforge.monitor import FailureEvent, FailureMonitor
-from ganforge.train.checkpoint import save_checkpoint
+from ganforge.train.checkpoint import save_checkpoint, save_weights
 from ganforge.train.console import Console
 from ganforge.train.ema import EMA
 from ganforge.train.interrupt import StopFlag, graceful_interrupt
@@ -196,11 +196,7 @@ class Trainer:
 
     def _finish(self, console: Console) -> None:
         """Final weights, loss curve and animations."""
-        from safetensors.torch import save_file
-
-        gen = self.ema.module if self.ema is not None else self.variant.generator
-        weights = {k: v.detach().cpu().contiguous() for k, v in gen.state_dict().items()}
-        save_file(weights, str(self.run.generator_weights))
+        save_weights(self.run.generator_weights, generator_module(self.variant, self.ema))
         self.pictures.finish()
         self.save()
         console.write("Training complete and models saved.")

@@ -1,0 +1,106 @@
+"""Restoring a trainer from a checkpoint that may come from elsewhere: everything that would
+make training crash later (networks of another shape, optimiser state of another kind, counters
+of the wrong type) is found here and reported as one line naming the file."""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from ganforge.errors import RunError
+from ganforge.train.checkpoint import load_module, one_line
+
+if TYPE_CHECKING:
+    from ganforge.train.trainer import Trainer
+
+#: What `Trainer.load_state_dict` raises on a structure it cannot use.
+_LOAD_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError)
+
+
+def restore(trainer: Trainer, state: dict[str, Any], path: Path) -> None:
+    """Load a checkpoint read by `load_checkpoint` into `trainer`, or raise a one-line RunError."""
+    load_module(trainer.variant, state.get("variant"), path,
+                "the networks config.yaml and meta.json describe")
+    has_ema = state.get("ema") is not None
+    if (trainer.ema is not None) != has_ema:
+        raise RunError(f"checkpoint '{path}' {'has' if has_ema else 'has no'} EMA generator but "
+                       f"config.yaml {'has no' if has_ema else 'asks for'} --ema")
+    if trainer.ema is not None:
+        load_module(trainer.ema.module, state["ema"], path, "the EMA generator of this run")
+    _check_counters(state.get("counters"), path)
+    try:
+        trainer.load_state_dict(state)
+    except _LOAD_ERRORS as exc:
+        raise RunError(f"checkpoint '{path}' is damaged or from another kind of run "
+                       f"({one_line(exc, 100)})") from None
+    for name, opt in trainer.opts.items():
+        problem = optimizer_problem(opt)
+        if problem:
+            raise RunError(f"checkpoint '{path}': the state of optimiser {name} {problem}")
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_counters(counters: object, path: Path) -> None:
+    """Step, epoch and batch index are non-negative ints; the loss sums are numbers."""
+    if not isinstance(counters, dict):
+        raise RunError(f"checkpoint '{path}' has no counters (step, epoch); it is damaged")
+    for key in ("step", "epoch", "batch_index"):
+        value = counters.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RunError(f"checkpoint '{path}': counter '{key}' is {value!r}, "
+                           "not a non-negative integer")
+    last_g, sums = counters.get("last_g"), counters.get("epoch_sums")
+    if last_g is not None and not _is_real(last_g):
+        raise RunError(f"checkpoint '{path}': 'last_g' is {last_g!r}, not a number")
+    if not isinstance(sums, (list, tuple)) or len(sums) != 3 or not all(map(_is_real, sums)):
+        raise RunError(f"checkpoint '{path}': 'epoch_sums' is {sums!r}, not three numbers")
+
+
+def _same_kind(default: object, value: object) -> bool:
+    """`value` can stand where the optimiser's default hyperparameter `default` stands; flags
+    (amsgrad, foreach, fused, …) never change within a run, numbers may (rollback halves lr)."""
+    if isinstance(default, bool) or default is None:
+        return value is default
+    if _is_real(default):
+        return _is_real(value)
+    if isinstance(default, (tuple, list)):
+        return (isinstance(value, (tuple, list)) and len(value) == len(default)
+                and all(map(_same_kind, default, value)))
+    return True
+
+
+def _expected_state(opt: torch.optim.Optimizer) -> dict[str, Tensor]:
+    """The per-parameter state one real step of this optimiser class creates (on a probe)."""
+    probe = torch.zeros(2, requires_grad=True)
+    twin = type(opt)([probe], **opt.defaults)
+    probe.grad = torch.ones(2)
+    twin.step()
+    return dict(twin.state[probe])
+
+
+def optimizer_problem(opt: torch.optim.Optimizer) -> str | None:
+    """What would make `opt.step()` fail with the state it holds (None when it is usable)."""
+    expected = _expected_state(opt)
+    for group in opt.param_groups:
+        for key, default in opt.defaults.items():
+            if not _same_kind(default, group.get(key)):
+                return f"has {key} = {group.get(key)!r}, unlike {default!r}"
+        for p in group["params"]:
+            state = opt.state.get(p) or {}
+            if not state:
+                continue
+            if set(state) != set(expected):
+                return f"holds entries {sorted(state)}, expected {sorted(expected)}"
+            for key, value in state.items():
+                want = p.shape if expected[key].dim() else torch.Size([])
+                if not isinstance(value, Tensor) or value.shape != want:
+                    got = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+                    return f"has '{key}' of shape {got}, expected {tuple(want)}"
+    return None
