@@ -14,6 +14,7 @@ from ganforge.config import TrainConfig, validate
 from ganforge.data import InMemoryDataset, load_dataset
 from ganforge.errors import ConfigError
 from ganforge.train.checkpoint import atomic_write, load_checkpoint
+from ganforge.train.lock import RunLock
 from ganforge.train.restore import restore
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
@@ -72,19 +73,30 @@ def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
     seed_everything(cfg.seed)
     variant = build_variant(cfg, spec_of(data)).to(device)
     out = Path(cfg.out) if cfg.out else RunDir.default_path(cfg)
-    run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
-                        _meta(cfg, data, device))
-    if not quiet:
-        print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
-              f"{device})", flush=True)
-    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
-    return trainer.fit()
+    with RunLock(out):
+        run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
+                            _meta(cfg, data, device))
+        if not quiet:
+            print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
+                  f"{device})", flush=True)
+        trainer = Trainer(cfg, variant, data, run, device, quiet=quiet)
+        return trainer.fit()
 
 
 def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: bool = False
            ) -> TrainResult:
     """Continue a run from its last checkpoint; only `RESUME_OVERRIDES` may change."""
     run = RunDir.open(path)
+    with RunLock(run.root) as lock:
+        if lock.took_over and not quiet:
+            print(f"note: took over the lock of process {lock.took_over.get('pid')}, which is no "
+                  "longer running", flush=True)
+        return _resume(run, overrides, quiet)
+
+
+def _resume(run: RunDir, overrides: dict[str, Any] | None, quiet: bool) -> TrainResult:
+    """`resume`, with the run folder locked."""
+    run.remove_partial_writes()
     cfg = run.config()
     bad = sorted(set(overrides or {}) - set(RESUME_OVERRIDES))
     if bad:
