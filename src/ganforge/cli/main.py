@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ganforge.cli import eval_cmd, list_cmd, sample_cmd, train_cmd
+from ganforge.cli import convert_cmd, eval_cmd, list_cmd, sample_cmd, train_cmd
 from ganforge.cli.parser import OneLineParser
 from ganforge.errors import GanforgeError
 
@@ -16,7 +16,7 @@ def build_parser() -> OneLineParser:
 
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for module in (train_cmd, sample_cmd, list_cmd, eval_cmd):
+    for module in (train_cmd, sample_cmd, list_cmd, eval_cmd, convert_cmd):
         module.add_parser(sub)
     return parser
 
