@@ -57,7 +57,9 @@ class TrainConfig:
                              "(0: each epoch; 20 frames a run for points)")
     checkpoint_every: int = _opt(500, "write a checkpoint every N steps (and at each epoch end)")
     monitor_every: int = _opt(200, "check the samples for mode collapse every N steps (0 = off)")
-    on_failure: str = _opt("warn", "what a detected failure does: warn or stop")
+    on_failure: str = _opt("warn", "what a detected failure does: warn, stop, or rollback (on "
+                           "NaN/Inf: back to the last checkpoint with both learning rates halved)")
+    max_rollbacks: int = _opt(3, "--on-failure rollback: rollbacks allowed before training stops")
     grid_size: int = _opt(64, "number of images in the sample grids")
     # ----- tricks: options that compose with every variant (see ganforge.tricks) -----
     label_smoothing: float = _opt(
@@ -140,7 +142,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
             raise ConfigError(f"{flag} must be positive, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.ema < 1.0:
         raise ConfigError(f"--ema must be in [0, 1), got {cfg.ema}")
-    _check_choice("--on-failure", cfg.on_failure, ("warn", "stop"))
+    _check_choice("--on-failure", cfg.on_failure, ("warn", "stop", "rollback"))
+    if cfg.max_rollbacks < 0:
+        raise ConfigError(f"--max-rollbacks must be >= 0, got {cfg.max_rollbacks}")
     _check_choice("--optimizer", cfg.optimizer, ("adam", "rmsprop"))
     _check_choice("--device", cfg.device, ("auto", "cpu", "cuda", "mps"))
     _check_choice("--arch", cfg.arch, ("auto", "mlp", "dcgan", "infogan"))

@@ -23,8 +23,8 @@ from ganforge.variants import build_variant
 from ganforge.variants.base import DataSpec
 
 #: Options that may change when a run is resumed; everything else defines the run.
-RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "device", "sample_every",
-                    "checkpoint_every", "monitor_every", "data_dir")
+RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "max_rollbacks", "device",
+                    "sample_every", "checkpoint_every", "monitor_every", "data_dir")
 
 
 def resolve_device(name: str) -> torch.device:

@@ -28,6 +28,7 @@ from ganforge.train.interrupt import StopFlag, graceful_interrupt
 from ganforge.train.optim import make_optimizers
 from ganforge.train.pictures import Pictures
 from ganforge.train.rng import rng_state, set_rng_state
+from ganforge.train.rollback import Rollback
 from ganforge.train.run import RunDir
 from ganforge.variants.base import Variant
 
@@ -64,6 +65,7 @@ class Trainer:
         self.last_g: float | None = None
         self.epoch_sums = [0.0, 0.0, 0]  # D loss, G loss, count (for the epoch averages)
         self.events: list[FailureEvent] = []
+        self.rollback = Rollback(run, cfg.max_rollbacks) if cfg.on_failure == "rollback" else None
         self.quiet = quiet
 
     # ----- one step -------------------------------------------------------------------------
@@ -127,8 +129,8 @@ class Trainer:
             self.step += 1
             self._record(console, log, stats)
             status = self._after_step(batch, stats, log, stop)
-            if status != "complete":
-                return status
+            if status != "complete":  # after a rollback the epoch restarts where it went back to
+                return "complete" if status == "rolled_back" else status
             if self.step >= self.total:
                 break
         if self.batch_index >= n or self.step >= self.total:
@@ -155,7 +157,7 @@ class Trainer:
             fake = self.pictures.fixed_samples(self.ema)
             events += self.monitor.check_diversity(self.step, fake, batch.x)
         status = self._handle_events(events, log)
-        if status == "failed":
+        if status != "complete":
             return status
         if self.sample_every and self.step % self.sample_every == 0:
             self.pictures.save(f"step_{self.step:07d}", self.step, self.ema)
@@ -174,6 +176,8 @@ class Trainer:
             self.events.append(event)
             print(event.format(), flush=True)
             log.write(json.dumps({"step": self.step, "event": event.to_dict()}) + "\n")
+            if self.rollback is not None and self.rollback.recover(self, event, log):
+                return "rolled_back"
             if event.fatal or self.cfg.on_failure == "stop":
                 log.flush()
                 if not event.fatal:  # the state is sound: keep it
