@@ -305,6 +305,8 @@ WEIGHTS_CASES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
         {"x": torch.ones(1)}, str(run / "generator.safetensors"),
         metadata={"ganforge_weights": "9"}), "newer ganforge"),
 }
+LAUGHS = "model: [" + ", ".join(f"&{b} [{', '.join([f'*{a}' if a else 'lol'] * 9)}]"
+                                for a, b in zip(["", "a", "b", "c", "d", "e"], "abcdef")) + "]\n"
 RUN_FILE_CASES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "config.yaml not YAML": (_text("config.yaml", "model: [gan\n"), "not valid YAML"),
     "config.yaml a list": (_text("config.yaml", "- gan\n"), "not a mapping"),
@@ -312,7 +314,12 @@ RUN_FILE_CASES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "config.yaml wrong type": (_config("hidden", "wide"), "option 'hidden' is 'wide'"),
     "config.yaml invalid value": (_config("batch_size", -3), "--batch-size must be"),
     "config.yaml disagrees with the weights": (_config("hidden", 32), "does not fit"),
+    "config.yaml nested 100000 deep": (_text("config.yaml", "model: " + "[" * 100_000),
+                                       "not valid YAML"),
+    "config.yaml of a billion laughs": (_text("config.yaml", LAUGHS), "option 'model' is [["),
     "meta.json not JSON": (_text("meta.json", "{data_spec: "), "not valid JSON"),
+    "meta.json nested 100000 deep": (_text("meta.json", '{"data_spec": ' + "[" * 100_000),
+                                     "not valid JSON"),
     "meta.json without data_spec": (_meta(lambda m: m.pop("data_spec")), "data_spec is missing"),
     "meta.json odd shape": (_meta(lambda m: m["data_spec"].update(shape=[-1])), "shape is [-1]"),
     "meta.json disagrees with the weights": (_meta(lambda m: m["data_spec"].update(shape=[3])),

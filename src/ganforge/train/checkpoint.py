@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import reprlib
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +39,16 @@ def one_line(exc: BaseException, limit: int = 160) -> str:
     text = " ".join(str(exc).split())
     text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SHORT = reprlib.Repr()  # keyword arguments need python 3.12
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 2, 3, 3, 3
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 40
+
+
+def short(value: object) -> str:
+    """A bounded one-line repr of a value read from a file (however big or deeply nested)."""
+    return " ".join(_SHORT.repr(value).split())
 
 
 def write_error(path: Path, exc: OSError) -> WriteError:
@@ -154,7 +165,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise RunError(f"'{path}' is not a ganforge checkpoint (it holds {what})")
     version = state["format"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise RunError(f"checkpoint '{path}' has an invalid format version {version!r}")
+        raise RunError(f"checkpoint '{path}' has an invalid format version {short(version)}")
     if version > FORMAT:
         raise RunError(f"checkpoint '{path}' was written by a newer ganforge (format {version}; "
                        f"this one reads up to {FORMAT}); upgrade ganforge to use it")

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from ganforge.errors import RunError
-from ganforge.train.checkpoint import load_module, one_line
+from ganforge.train.checkpoint import load_module, one_line, short
 
 if TYPE_CHECKING:
     from ganforge.train.trainer import Trainer
@@ -54,13 +54,13 @@ def _check_counters(counters: object, path: Path) -> None:
     for key in ("step", "epoch", "batch_index"):
         value = counters.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise RunError(f"checkpoint '{path}': counter '{key}' is {value!r}, "
+            raise RunError(f"checkpoint '{path}': counter '{key}' is {short(value)}, "
                            "not a non-negative integer")
     last_g, sums = counters.get("last_g"), counters.get("epoch_sums")
     if last_g is not None and not _is_real(last_g):
-        raise RunError(f"checkpoint '{path}': 'last_g' is {last_g!r}, not a number")
+        raise RunError(f"checkpoint '{path}': 'last_g' is {short(last_g)}, not a number")
     if not isinstance(sums, (list, tuple)) or len(sums) != 3 or not all(map(_is_real, sums)):
-        raise RunError(f"checkpoint '{path}': 'epoch_sums' is {sums!r}, not three numbers")
+        raise RunError(f"checkpoint '{path}': 'epoch_sums' is {short(sums)}, not three numbers")
 
 
 def _same_kind(default: object, value: object) -> bool:
@@ -91,7 +91,7 @@ def optimizer_problem(opt: torch.optim.Optimizer) -> str | None:
     for group in opt.param_groups:
         for key, default in opt.defaults.items():
             if not _same_kind(default, group.get(key)):
-                return f"has {key} = {group.get(key)!r}, unlike {default!r}"
+                return f"has {key} = {short(group.get(key))}, unlike {default!r}"
         for p in group["params"]:
             state = opt.state.get(p) or {}
             if not state:

@@ -21,7 +21,7 @@ import yaml
 
 from ganforge.config import TrainConfig, normalise_keys, validate
 from ganforge.errors import ConfigError, RunError
-from ganforge.train.checkpoint import atomic_write, guard_write
+from ganforge.train.checkpoint import atomic_write, guard_write, one_line, short
 from ganforge.variants.base import DataSpec
 
 MAX_SIDE = 1 << 16  # a data shape beyond this is not one ganforge wrote
@@ -102,7 +102,7 @@ class RunDir:
         """The run's resolved config; a file that is not one is a one-line error naming it."""
         try:
             values = yaml.safe_load(self._text(self.config_path))
-        except yaml.YAMLError as exc:  # safe_load also refuses python object tags (no code)
+        except (yaml.YAMLError, RecursionError) as exc:  # safe_load refuses python tags: no code
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             at = f" (line {line + 1})" if line is not None else ""
             raise RunError(f"'{self.config_path}' is not valid YAML{at}; the run folder is "
@@ -123,9 +123,9 @@ class RunDir:
         """ganforge version, data spec and other facts recorded at creation."""
         try:
             meta = json.loads(self._text(self.meta_path))
-        except ValueError as exc:
-            raise RunError(f"'{self.meta_path}' is not valid JSON ({exc}); the run folder is "
-                           "damaged") from None
+        except (ValueError, RecursionError) as exc:
+            raise RunError(f"'{self.meta_path}' is not valid JSON ({one_line(exc, 80)}); the run "
+                           "folder is damaged") from None
         if not isinstance(meta, dict):
             raise RunError(f"'{self.meta_path}' is not a JSON object")
         return meta
@@ -205,7 +205,7 @@ def _record(line: str) -> dict[str, Any] | None:
     """One log line as a record, or None for a blank, torn or foreign line."""
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(record, dict):
         return None
@@ -232,7 +232,7 @@ def _type_problem(values: dict[str, Any]) -> str | None:
         if not _accepts(hints[key], value):
             names = " or ".join(getattr(t, "__name__", str(t))
                                 for t in (typing.get_args(hints[key]) or (hints[key],)))
-            return f"option '{key}' is {value!r}, expected {names}"
+            return f"option '{key}' is {short(value)}, expected {names}"
     return None
 
 
@@ -242,10 +242,10 @@ def _spec_problem(spec: object) -> str | None:
         return "is missing"
     shape, classes = spec.get("shape"), spec.get("num_classes")
     if spec.get("kind") not in ("image", "points"):
-        return f"kind is {spec.get('kind')!r}, expected 'image' or 'points'"
+        return f"kind is {short(spec.get('kind'))}, expected 'image' or 'points'"
     if (not isinstance(shape, list) or not 1 <= len(shape) <= 3
             or not all(type(v) is int and 0 < v <= MAX_SIDE for v in shape)):
-        return f"shape is {shape!r}, expected 1 to 3 positive sizes"
+        return f"shape is {short(shape)}, expected 1 to 3 positive sizes"
     if classes is not None and not (type(classes) is int and 0 < classes <= MAX_SIDE):
-        return f"num_classes is {classes!r}, expected a positive integer or null"
+        return f"num_classes is {short(classes)}, expected a positive integer or null"
     return None
