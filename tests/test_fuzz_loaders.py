@@ -369,6 +369,12 @@ def test_corpus_gzip_bomb_is_refused() -> None:
         idx._gunzip(bomb, "bomb", limit=1 << 16)
 
 
+def _edited(state: dict, keys: tuple, value: object) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        torch.save(_mutate(_clone(state), keys, "replace", value), path)
+    return write
+
+
 def checkpoint_corpus(state: dict) -> dict[str, Callable[[Path], object]]:
     """Nasty checkpoints, some built from a real `state`."""
     return {
@@ -384,6 +390,8 @@ def checkpoint_corpus(state: dict) -> dict[str, Callable[[Path], object]]:
             {"format": torch.zeros(3, 1)}, p),
         "counters with a negative step": lambda p: torch.save(
             {"format": 2, "counters": {"step": -1}}, p),
+        "an epoch beyond a generator seed": _edited(state, ("counters", "epoch"), 2**70),
+        "a batch index past the epoch's end": _edited(state, ("counters", "batch_index"), 10**6),
     }
 
 

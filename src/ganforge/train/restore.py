@@ -17,6 +17,7 @@ from ganforge.train.checkpoint import load_module, one_line, short
 if TYPE_CHECKING:
     from ganforge.train.trainer import Trainer
 
+MAX_COUNT = 1 << 40  # steps or epochs beyond this are not a real run's (and overflow seeds)
 #: What `Trainer.load_state_dict` raises on a structure it cannot use.
 _LOAD_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError)
 
@@ -31,7 +32,7 @@ def restore(trainer: Trainer, state: dict[str, Any], path: Path) -> None:
                        f"config.yaml {'has no' if has_ema else 'asks for'} --ema")
     if trainer.ema is not None:
         load_module(trainer.ema.module, state["ema"], path, "the EMA generator of this run")
-    _check_counters(state.get("counters"), path)
+    _check_counters(state.get("counters"), path, len(trainer.loader))
     try:
         trainer.load_state_dict(state)
     except _LOAD_ERRORS as exc:
@@ -47,15 +48,15 @@ def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _check_counters(counters: object, path: Path) -> None:
-    """Step, epoch and batch index are non-negative ints; the loss sums are numbers."""
+def _check_counters(counters: object, path: Path, batches: int) -> None:
+    """Step, epoch and batch index are integers in range; the loss sums are numbers."""
     if not isinstance(counters, dict):
         raise RunError(f"checkpoint '{path}' has no counters (step, epoch); it is damaged")
-    for key in ("step", "epoch", "batch_index"):
+    for key, top in (("step", MAX_COUNT), ("epoch", MAX_COUNT), ("batch_index", batches)):
         value = counters.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
             raise RunError(f"checkpoint '{path}': counter '{key}' is {short(value)}, "
-                           "not a non-negative integer")
+                           f"not an integer in 0..{top}")
     last_g, sums = counters.get("last_g"), counters.get("epoch_sums")
     if last_g is not None and not _is_real(last_g):
         raise RunError(f"checkpoint '{path}': 'last_g' is {short(last_g)}, not a number")
