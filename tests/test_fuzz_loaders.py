@@ -43,6 +43,7 @@ from ganforge.variants import build_variant
 
 #: GANFORGE_FUZZ_SCALE=50 for a long hunt; CI runs the default, a few seconds.
 SCALE = int(os.environ.get("GANFORGE_FUZZ_SCALE", "1"))
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt images
 FUZZ = settings(max_examples=200 * SCALE, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(FUZZ, max_examples=80 * SCALE)
