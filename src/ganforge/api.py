@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from ganforge.config import TrainConfig
 from ganforge.errors import ConfigError, RunError
-from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.checkpoint import load_checkpoint, load_module, load_weights
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
 from ganforge.variants.base import VARIANTS, Nets, Translator
@@ -46,36 +46,26 @@ class Run:
             net.to(device).eval()
 
     def _load_exports(self) -> Nets:
-        """Final weights when training finished (`<name>.safetensors` of every exported
-        network), else the last checkpoint (EMA copies if any)."""
+        """Every exported network from its `<name>.safetensors` (the EMA copies with --ema);
+        for a run still training, from its last checkpoint. Neither read can run code."""
         nets = self.variant.exports()
         files = {k: self.dir.weights(k) for k in nets}
+        what = "the networks config.yaml and meta.json describe"
         if all(f.is_file() for f in files.values()):
-            from safetensors.torch import load_file
-
-            if self.dir.checkpoint.is_file():
-                self._load_checkpoint(exports_too=False)
             for name, f in files.items():
-                nets[name].load_state_dict(load_file(str(f)))
+                load_module(nets[name], load_weights(f), f, what)
             return nets
         if not self.dir.checkpoint.is_file():
             names = ", ".join(f.name for f in files.values())
             raise RunError(f"run '{self.dir.root}' has no weights yet (no {names} or "
                            "checkpoint); train it first")
-        self._load_checkpoint(exports_too=True)
-        return nets
-
-    def _load_checkpoint(self, exports_too: bool) -> None:
         ckpt = load_checkpoint(self.dir.checkpoint)
-        nets = self.variant.exports()
-        # state_dict() returns the live tensors, which load_state_dict overwrites: keep copies.
-        kept = {k: {n: v.clone() for n, v in m.state_dict().items()} for k, m in nets.items()}
-        self.variant.load_state_dict(ckpt["variant"])
+        load_module(self.variant, ckpt.get("variant"), self.dir.checkpoint, what)
+        emas = ckpt.get("ema")
         for name, net in nets.items():
-            if not exports_too:
-                net.load_state_dict(kept[name])
-            elif ckpt.get("ema"):
-                net.load_state_dict(ckpt["ema"][name])
+            if isinstance(emas, dict) and name in emas:
+                load_module(net, emas[name], self.dir.checkpoint, what)
+        return nets
 
     @property
     def device(self) -> torch.device:

@@ -76,8 +76,11 @@ class TrainConfig:
                                "snapshots/step_N/ (for curves over training; 0 = off)", ge=0)
     monitor_every: int = _opt(200, "check the samples for mode collapse every N steps (0 = off)",
                               ge=0)
-    on_failure: str = _opt("warn", "what a detected failure does: warn or stop",
-                           choices=("warn", "stop"))
+    on_failure: str = _opt("warn", "what a detected failure does: warn, stop, or rollback (on "
+                           "NaN/Inf: back to the last checkpoint with both learning rates halved)",
+                           choices=("warn", "stop", "rollback"))
+    max_rollbacks: int = _opt(3, "--on-failure rollback: rollbacks allowed before training stops",
+                              ge=0)
     grid_size: int = _opt(64, "number of images in the sample grids", ge=1)
     # ----- tricks: options that compose with every variant (see ganforge.tricks) -----
     label_smoothing: float = _opt(

@@ -22,3 +22,7 @@ class RunError(GanforgeError):
 def choices_error(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> GanforgeError:
     """Build the standard `unknown X 'y'; choose from: a, b, c` error."""
     return ConfigError(f"unknown {kind} '{name}'; choose from: {', '.join(sorted(valid))}")
+
+
+class WriteError(RunError, OSError):
+    """A file of the run could not be written (disk full, read-only folder); still an OSError."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import reprlib
 import types
 import typing
 from dataclasses import Field, field
@@ -51,6 +52,15 @@ def field_types(cls: type) -> dict[str, tuple[type, bool]]:
     return {f.name: base_type(hints[f.name]) for f in dataclasses.fields(cls)}
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlevel = 60, 60, 3
+
+
+def shown(value: object) -> str:
+    """A bounded one-line repr of a value a user or a file gave (however big or nested)."""
+    return " ".join(_REPR.repr(value).split())
+
+
 def _range_text(meta: typing.Mapping[str, Any]) -> str:
     parts = [f"{sym} {meta[key]:g}" for key, sym in (("gt", ">"), ("ge", ">="), ("lt", "<"),
                                                      ("le", "<=")) if meta.get(key) is not None]
@@ -70,7 +80,7 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         return os.fspath(value)
     if not ok:
         raise ConfigError(f"{flag(name)} must be {wanted.get(kind, kind.__name__)}, "
-                          f"got {value!r} ({type(value).__name__})")
+                          f"got {shown(value)} ({type(value).__name__})")
     return float(value) if kind is float else value
 
 
@@ -88,10 +98,10 @@ def check_field(f: Field[Any], kind: type, optional: bool, value: Any) -> Any:
               ("lt", lambda v, b: v < b), ("le", lambda v, b: v <= b))
     for key, holds in bounds:
         if meta.get(key) is not None and not holds(value, meta[key]):
-            raise ConfigError(f"{flag(f.name)} must be {_range_text(meta)}, got {value}")
+            raise ConfigError(f"{flag(f.name)} must be {_range_text(meta)}, got {shown(value)}")
     choices = meta.get("choices")
     if choices and value not in choices:
-        raise ConfigError(f"unknown {flag(f.name)} value '{value}'; choose from: "
+        raise ConfigError(f"unknown {flag(f.name)} value {shown(value)}; choose from: "
                           f"{', '.join(choices)}")
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,9 @@ from ganforge.data.dataset import InMemoryDataset
 from ganforge.errors import ConfigError, DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+#: Decoders Pillow may use, whatever a file's name says: Pillow picks the decoder from the
+#: content, and some (EPS hands the file to Ghostscript) run external programs.
+IMAGE_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "WEBP", "TIFF")
 DEFAULT_IMAGE_SIZE = 64
 DEFAULT_CHANNELS = 3
 
@@ -24,6 +27,18 @@ def list_images(root: Path) -> list[Path]:
     """All image files under `root`, recursively, in sorted order."""
     files = (p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
     return sorted(p for p in files if p.is_file())
+
+
+@cache
+def _decoders() -> tuple[str, ...]:
+    """IMAGE_FORMATS this Pillow build can decode."""
+    Image.init()
+    return tuple(f for f in IMAGE_FORMATS if f in Image.OPEN)
+
+
+def open_image(path: Path) -> Image.Image:
+    """`Image.open` limited to IMAGE_FORMATS (an EPS or other file named .png is refused)."""
+    return Image.open(path, formats=_decoders())
 
 
 def _to_mode(img: Image.Image, channels: int) -> Image.Image:
@@ -45,7 +60,7 @@ def square(img: Image.Image, size: int) -> Image.Image:
 def decode_image(path: Path, size: int, channels: int) -> np.ndarray | None:
     """Decode one file to a uint8 (C, size, size) array, or None if it cannot be read."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.draft("L" if channels == 1 else "RGB", (size, size))
             try:
                 img = ImageOps.exif_transpose(img)

@@ -10,7 +10,6 @@ order, in the `data_dir` argument, in `$GANFORGE_DATA` and in the cache folder
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
 import math
@@ -80,6 +79,8 @@ SHIPPED: dict[str, Path] = {"mnist": Path(__file__).resolve().parent.parent / "a
 
 PathArg = str | os.PathLike[str]
 _IDX_DTYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+MAX_DIMS = 32  # numpy 1.x's limit (2.x: 64); the header's byte allows 255
+MAX_IDX_BYTES = 1 << 31  # a gzip file inflating beyond this is not a dataset ganforge reads
 _NETWORK_ERRORS = (OSError, http.client.HTTPException, ValueError)
 
 
@@ -134,17 +135,23 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _gunzip(raw: bytes, source: str) -> bytes:
-    """Decompress gzip bytes (plain IDX bytes pass through unchanged)."""
+def _gunzip(raw: bytes, source: str, limit: int = MAX_IDX_BYTES) -> bytes:
+    """Decompress gzip bytes (plain IDX bytes pass through unchanged), at most `limit` bytes."""
     if raw[:2] != b"\x1f\x8b":
         return raw
+    inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # one gzip member, as IDX files are
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
+        out = inflate.decompress(raw, limit + 1)
+        if not inflate.eof and len(out) <= limit:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+    except (EOFError, zlib.error) as exc:
         raise DataError(
             f"{source} is a truncated or corrupt gzip file ({_one_line(exc)}); "
             "delete it and download it again"
         ) from None
+    if len(out) > limit:
+        raise DataError(f"{source} inflates to more than {limit} bytes; it is not an IDX dataset")
+    return out
 
 
 def parse_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
@@ -152,11 +159,15 @@ def parse_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DataError(f"{source} is not an IDX file (bad magic number {raw[:4].hex() or 'none'})")
     ndim, header = raw[3], 4 + 4 * raw[3]
+    if ndim > MAX_DIMS:
+        raise DataError(f"{source} claims {ndim} dimensions; at most {MAX_DIMS} are supported")
     if len(raw) < header:
         raise DataError(f"{source} is truncated: the IDX header is incomplete")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     count = math.prod(dims)
+    if math.prod(d for d in dims if d) * dtype.itemsize >= 1 << 62:  # numpy refuses, even empty
+        raise DataError(f"{source} claims an impossible shape {tuple(dims)}; it is corrupt")
     if len(raw) - header != count * dtype.itemsize:
         raise DataError(
             f"{source} is truncated or corrupt: its header promises shape {tuple(dims)} "

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from PIL import Image
 from torch import Tensor
 
 from ganforge.data.dataset import InMemoryDataset
-from ganforge.data.folder import IMAGE_EXTENSIONS, decode_image, list_images
+from ganforge.data.folder import IMAGE_EXTENSIONS, decode_image, list_images, open_image
 from ganforge.errors import DataError
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ def _folder_label(path: Path, root: Path) -> int | None:
 def image_format(path: Path) -> tuple[int, int]:
     """(channels, side) of the first image: 1 for gray modes, else 3; the shorter side."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             channels = 1 if img.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
             return channels, min(img.size)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a one-line user error

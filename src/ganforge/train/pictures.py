@@ -13,6 +13,7 @@ from ganforge.config import TrainConfig
 from ganforge.data import InMemoryDataset
 from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
+from ganforge.train.checkpoint import guard_write
 from ganforge.train.run import RunDir
 from ganforge.variants.base import Nets, Variant, in_mode, main_net
 from ganforge.viz import (
@@ -69,6 +70,11 @@ class Pictures:
             return None  # the same moment was just drawn (a step frame at an epoch's end)
         self.last_frame_step = step
         path = self.run.samples / f"{tag}.png"
+        with guard_write(path):
+            return self._draw(path, step, nets)
+
+    def _draw(self, path: Path, step: int, nets: Nets) -> Path:
+        """Draw and write one picture (the variant's figure, or points over D's landscape)."""
         if self.kind == "image":
             with torch.no_grad():
                 figure = self.variant.preview(self.fixed, nets)
@@ -97,10 +103,12 @@ class Pictures:
         """Loss curve, and for toys an animation plus a start-to-end strip of the frames."""
         records = [r for r in self.run.read_log() if "d_loss" in r]
         if records:
-            plot_losses(records, self.run.loss_curve)
+            with guard_write(self.run.loss_curve):
+                plot_losses(records, self.run.loss_curve)
         if len(self.frames) >= 2:
-            make_gif(self.frames, self.run.root / "evolution.gif")
-            make_evolution_strip(self.frames, self.run.root / "evolution.png")
+            with guard_write(self.run.root / "evolution.gif"):
+                make_gif(self.frames, self.run.root / "evolution.gif")
+                make_evolution_strip(self.frames, self.run.root / "evolution.png")
 
 
 def _fixed_limits(real: np.ndarray) -> tuple[tuple[float, float], ...]:

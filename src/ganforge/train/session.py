@@ -16,15 +16,18 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
-from ganforge.train.checkpoint import load_checkpoint
+from ganforge.train.checkpoint import atomic_write, load_checkpoint
+from ganforge.train.lock import RunLock
+from ganforge.train.restore import restore
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
 from ganforge.train.trainer import Trainer, TrainResult
 from ganforge.variants import Variant, build_variant
 
 #: Options that may change when a run is resumed; everything else defines the run.
-RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "device", "sample_every",
-                    "checkpoint_every", "monitor_every", "data_dir", "snapshot_every")
+RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "max_rollbacks", "device",
+                    "sample_every", "checkpoint_every", "monitor_every", "data_dir",
+                    "snapshot_every")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -86,20 +89,31 @@ def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
     seed_everything(cfg.seed)
     variant = build_variant(cfg, spec_of(data)).to(device)
     out = Path(cfg.out) if cfg.out else RunDir.default_path(cfg)
-    run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
-                        _meta(cfg, data, device))
-    if not quiet:
-        print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
-              f"{device})", flush=True)
-    trainer = Trainer(cfg, variant, data, run, device, quiet=quiet,
-                      held_out=held_out_batch(cfg, variant, device))
-    return trainer.fit()
+    with RunLock(out):
+        run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
+                            _meta(cfg, data, device))
+        if not quiet:
+            print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
+                  f"{device})", flush=True)
+        trainer = Trainer(cfg, variant, data, run, device, quiet=quiet,
+                          held_out=held_out_batch(cfg, variant, device))
+        return trainer.fit()
 
 
 def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: bool = False
            ) -> TrainResult:
     """Continue a run from its last checkpoint; only `RESUME_OVERRIDES` may change."""
     run = RunDir.open(path)
+    with RunLock(run.root) as lock:
+        if lock.took_over and not quiet:
+            print(f"note: took over the lock of process {lock.took_over.get('pid')}, which is no "
+                  "longer running", flush=True)
+        return _resume(run, overrides, quiet)
+
+
+def _resume(run: RunDir, overrides: dict[str, Any] | None, quiet: bool) -> TrainResult:
+    """`resume`, with the run folder locked."""
+    run.remove_partial_writes()
     cfg = run.config()
     bad = sorted(set(overrides or {}) - set(RESUME_OVERRIDES))
     if bad:
@@ -116,9 +130,10 @@ def resume(path: str | Path, overrides: dict[str, Any] | None = None, quiet: boo
     variant = build_variant(cfg, run.spec()).to(device)
     trainer = Trainer(cfg, variant, data, run, device, quiet=quiet,
                       held_out=held_out_batch(cfg, variant, device))
-    trainer.load_state_dict(state)
+    restore(trainer, state, run.checkpoint)
     run.truncate_log(trainer.step)
-    cfg.save(run.config_path) if overrides else None
+    if overrides:
+        atomic_write(run.config_path, lambda tmp: cfg.save(Path(tmp)))
     if not quiet:
         print(f"Resuming {run.root} at step {trainer.step} of {trainer.total}", flush=True)
     return trainer.fit()

@@ -23,13 +23,14 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.errors import ConfigError
 from ganforge.monitor import FailureEvent, FailureMonitor
-from ganforge.train.checkpoint import save_checkpoint
+from ganforge.train.checkpoint import save_checkpoint, save_weights
 from ganforge.train.console import Console
 from ganforge.train.ema import EMA
 from ganforge.train.interrupt import StopFlag, graceful_interrupt
 from ganforge.train.optim import make_optimizers
 from ganforge.train.pictures import Pictures
 from ganforge.train.rng import rng_state, set_rng_state
+from ganforge.train.rollback import Rollback
 from ganforge.train.run import RunDir
 from ganforge.train.schedule import apply_lr, lr_factor
 from ganforge.variants.base import Nets, Phase, Terms, Variant
@@ -71,6 +72,7 @@ class Trainer:
         self.last: dict[str, float] = {}  # each phase's latest loss (G runs every n_critic)
         self.epoch_sums = [0.0, 0.0, 0]  # D loss, G loss, count (for the epoch averages)
         self.events: list[FailureEvent] = []
+        self.rollback = Rollback(run, cfg.max_rollbacks) if cfg.on_failure == "rollback" else None
         self.quiet = quiet
 
     # ----- one step -------------------------------------------------------------------------
@@ -148,8 +150,8 @@ class Trainer:
             self.step += 1
             self._record(console, log, stats)
             status = self._after_step(batch, stats, log, stop)
-            if status != "complete":
-                return status
+            if status != "complete":  # after a rollback the epoch restarts where it went back to
+                return "complete" if status == "rolled_back" else status
             if self.step >= self.total:
                 break
         if self.batch_index >= n or self.step >= self.total:
@@ -176,7 +178,7 @@ class Trainer:
             fake = self.pictures.fixed_samples(self.sample_nets())
             events += self.monitor.check_diversity(self.step, fake, batch.x)
         status = self._handle_events(events, log)
-        if status == "failed":
+        if status != "complete":
             return status
         if self.sample_every and self.step % self.sample_every == 0:
             self.pictures.save(f"step_{self.step:07d}", self.step, self.sample_nets())
@@ -197,6 +199,8 @@ class Trainer:
             self.events.append(event)
             print(event.format(), flush=True)
             log.write(json.dumps({"step": self.step, "event": event.to_dict()}) + "\n")
+            if self.rollback is not None and self.rollback.recover(self, event, log):
+                return "rolled_back"
             if event.fatal or self.cfg.on_failure == "stop":
                 log.flush()
                 if not event.fatal:  # the state is sound: keep it
@@ -226,12 +230,8 @@ class Trainer:
 
     def write_exports(self, folder: Path) -> None:
         """Each exported network (its EMA copy with --ema) as `folder/<name>.safetensors`."""
-        from safetensors.torch import save_file
-
-        folder.mkdir(parents=True, exist_ok=True)
         for name, net in self.sample_nets().items():
-            weights = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-            save_file(weights, str(folder / f"{name}.safetensors"))
+            save_weights(folder / f"{name}.safetensors", net)
 
     # ----- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
