@@ -100,3 +100,11 @@ def test_console_script_exit_status_without_traceback() -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "unknown model 'nosuchgan'" in proc.stderr
+
+
+def test_config_nested_too_deep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --config file nested 100,000 deep is refused in one line (not a RecursionError)."""
+    cfg = tmp_path / "deep.yaml"
+    cfg.write_text("batch-size: " + "[" * 100_000)
+    code, err = _run_main(["train", "gan", "--config", str(cfg)], capsys)
+    assert code == 2 and "not valid YAML" in err and "Traceback" not in err

@@ -130,7 +130,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file '{p}' does not exist; pass --config FILE.yaml")
     try:
         data = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # safe_load: no python tags, no code
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = f" (line {line + 1})" if line is not None else ""
         raise ConfigError(f"config file '{p}' is not valid YAML{at}; fix its syntax") from None
