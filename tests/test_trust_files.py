@@ -323,6 +323,8 @@ RUN_FILE_CASES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
                                        "not valid YAML"),
     "config.yaml of a billion laughs": (_text("config.yaml", LAUGHS),
                                         "--model must be a string, got [["),
+    "config.yaml a 5000-digit number": (_text("config.yaml", "batch_size: " + "9" * 5000),
+                                        "not valid YAML"),
     "meta.json not JSON": (_text("meta.json", "{data_spec: "), "not valid JSON"),
     "meta.json nested 100000 deep": (_text("meta.json", '{"data_spec": ' + "[" * 100_000),
                                      "not valid JSON"),

@@ -129,8 +129,15 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file '{p}' does not exist; pass --config FILE.yaml")
     try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except (yaml.YAMLError, RecursionError) as exc:  # safe_load: no python tags, no code
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file '{p}' is not UTF-8 text; save it as UTF-8 YAML") from None
+    except OSError as exc:
+        raise ConfigError(f"config file '{p}' cannot be read ({exc.strerror}); check its "
+                          "permissions") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # safe_load: no code runs
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = f" (line {line + 1})" if line is not None else ""
         raise ConfigError(f"config file '{p}' is not valid YAML{at}; fix its syntax") from None

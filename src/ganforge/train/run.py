@@ -107,7 +107,7 @@ class RunDir:
 
         try:
             values = yaml.safe_load(self._text(self.config_path))
-        except (yaml.YAMLError, RecursionError) as exc:  # safe_load refuses python tags: no code
+        except (yaml.YAMLError, RecursionError, ValueError) as exc:  # safe_load: no code runs
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             at = f" (line {line + 1})" if line is not None else ""
             raise RunError(f"'{self.config_path}' is not valid YAML{at}; the run folder is "
