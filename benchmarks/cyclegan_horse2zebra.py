@@ -7,7 +7,7 @@ success >= 80 %, zebra -> horse >= 60 %.
     nice .venv/bin/python benchmarks/cyclegan_horse2zebra.py [--steps 5000]
 
 The run goes to benchmarks/runs/cyclegan-h2z-128 (ignored by git; resumed when stopped) and keeps
-its generators every 1000 steps for the curve; results/cyclegan_horse2zebra.{json,md,png} and
+its generators every 250 steps for the curve; results/cyclegan_horse2zebra.{json,md,png} and
 the figure results/cyclegan_horse2zebra_samples.png are committed. The classifier reads real test
 images at 92.3 % (its ceiling: assets/classifiers/classifiers.json).
 """
@@ -39,7 +39,7 @@ from translation_common import (  # noqa: E402
 
 SIZE = 128
 OPTIONS = {"data": "horse2zebra", "image_size": SIZE, "log_every": 200, "seed": 0,
-           "snapshot_every": 1000}
+           "snapshot_every": 250}
 FIGURE_INDICES = (0, 7, 21, 40, 66, 90)
 
 
