@@ -167,6 +167,27 @@ class Translator(Protocol):
         ...
 
 
+@runtime_checkable
+class MultiTarget(Protocol):
+    """A translator to one of several target labels (stargan): `translate(images, nets,
+    attrs="+Blond_Hair,-Male")` edits each image's labels; `target_row` goes to every target of
+    the figures at once."""
+
+    def check_edits(self, attrs: str) -> None:
+        """A one-line ConfigError unless `attrs` is a valid edit of this run's labels."""
+        ...
+
+    def target_names(self) -> list[str]:
+        """Captions of the targets of `target_row`, in order."""
+        ...
+
+    def target_row(self, images: Tensor, nets: Nets, source: Tensor | None = None
+                   ) -> tuple[list[str], Tensor]:
+        """Column names and the translations (B, T, C, H, W) to every target of the figures
+        (`source`: the images' own labels, else read from the images)."""
+        ...
+
+
 class SingleCriticVariant(Variant):
     """A variant whose D is one module called on images alone: WGAN clipping after D's step
     (`clip` > 0) and D's opinion for pictures come for free."""

@@ -154,6 +154,14 @@ class StarGAN(Variant):
         net = nets["generator"]
         return run_generator(net, "eval", lambda: net(images, c.to(images)))
 
+    def check_edits(self, attrs: str) -> None:
+        """A one-line ConfigError unless `attrs` (`+Blond_Hair,-Male`) edits this run's labels."""
+        self.labels.parse_edits(attrs)
+
+    def target_names(self) -> list[str]:
+        """Captions of the figure's columns after the input: "Black_Hair", …, "~Male"."""
+        return self.labels.column_names()
+
     def target_row(self, images: Tensor, nets: Nets, source: Tensor | None = None
                    ) -> tuple[list[str], Tensor]:
         """Column names and the translations (B, T, C, H, W) to every figure target."""
