@@ -102,8 +102,8 @@ def decode_face(path: Path, size: int) -> tuple[np.ndarray] | None:
             side, top = img.size[0], (img.size[1] - img.size[0]) // 2
             if side > img.size[1]:  # wider than high: not an aligned face
                 return None
-            face = _to_mode(img, 3).resize((size, size), Image.Resampling.BICUBIC,
-                                           box=(0, top, side, top + side))
+            square = _to_mode(img, 3).crop((0, top, side, top + side))  # then resize, as
+            face = square.resize((size, size), Image.Resampling.BICUBIC)  # CenterCrop, Resize
             return (np.asarray(face, dtype=np.uint8).transpose(2, 0, 1),)
     except Exception:  # unreadable, truncated, not an image
         return None
