@@ -217,12 +217,11 @@ class Run:
             raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) has one target; "
                               "translate_row needs a multi-domain run: stargan")
         self._checked(images, "AtoB", batch_size)
-        names: list[str] = []
-        rows = []
-        for x in images.split(batch_size):
-            names, row = self.variant.target_row(x.to(self.device, torch.float32), self.nets)
-            rows.append(row.cpu())
-        return names, torch.cat(rows) if rows else torch.empty(0)
+        names = self.variant.target_names()
+        rows = [self.variant.target_row(x.to(self.device, torch.float32), self.nets)[1].cpu()
+                for x in images.split(batch_size) if len(x)]
+        return names, torch.cat(rows) if rows else images.new_empty(0, len(names),
+                                                                      *images.shape[1:])
 
     @staticmethod
     def save_grid(images: Tensor, path: str | Path, nrow: int | None = None) -> Path:
