@@ -154,3 +154,55 @@ def test_trains_on_a_domains_folder(tmp_path: Path) -> None:
     names, row = run.translate_row(torch.rand(2, 3, 8, 8) * 2 - 1)
     assert names == ["a", "b", "c"] and row.shape == (2, 3, 3, 8, 8)
     assert run.translate(torch.rand(1, 3, 8, 8), attrs="+b").shape == (1, 3, 8, 8)
+
+
+def _u8(x: torch.Tensor) -> torch.Tensor:
+    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def test_eval_against_an_independent_computation(trained: Path, faces: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from ganforge import metrics as M
+    from ganforge.data import load_dataset
+    from ganforge.evaluation.attribute_translation import evaluate_attribute_translation
+    from ganforge.features.classifier import load_classifier, to_input
+
+    report = evaluate_attribute_translation(trained, batch_size=3)
+    run, clf = load_run(trained), load_classifier("celeba-classifier")
+    data = load_dataset("celeba", split="test", data_dir=str(faces), image_size=16)
+    five = ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]
+    c = data.attrs[:, [data.attributes.index(a) for a in five]].float()  # type: ignore[union-attr]
+    x8 = data.images
+    x = x8.float() / 127.5 - 1
+
+    def read(img8: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return torch.sigmoid(clf(to_input(img8, 64))) > 0.5
+
+    read_in, kept, rec, feats = read(x8), [], [], []
+    for j in range(5):
+        t = c.clone()
+        if j < 3:
+            t[:, :3] = 0
+            t[:, j] = 1
+        else:
+            t[:, j] = 1 - t[:, j]
+        with torch.no_grad():
+            fake8 = _u8(run.nets["generator"](x, t))
+            back8 = _u8(run.nets["generator"](fake8.float() / 127.5 - 1, c))
+            feats.append(clf.features_and_logits(to_input(fake8, 64))[0])
+        got = read(fake8)
+        success = float((got[:, j] == t[:, j].bool()).double().mean())
+        assert report[f"success_{run.variant.labels.column_names()[j]}"].value == pytest.approx(
+            success)
+        kept.append((got == read_in)[t == c].double())
+        rec.append(((back8.double() - x8.double()).abs() / 255).mean((1, 2, 3)))
+    assert report["preservation"].value == pytest.approx(float(torch.cat(kept).mean()))
+    assert report["reconstruction"].value == pytest.approx(float(torch.cat(rec).mean()))
+    with torch.no_grad():
+        real = clf.features_and_logits(to_input(x8, 64))[0]
+    fid = M.frechet_distance(real.double().numpy(), torch.cat(feats).double().numpy())
+    assert report["fid"].value == pytest.approx(fid, rel=1e-4)
+    assert report.n_real == 4 and report.n_fake == 20
+    assert main(["eval", str(trained), "--metrics", "success,reconstruction"]) == 0
+    assert "success_~Male" in capsys.readouterr().out

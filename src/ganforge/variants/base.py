@@ -34,6 +34,7 @@ from ganforge.data.batch import Batch
 from ganforge.errors import ConfigError
 from ganforge.losses.penalty import clip_weights
 from ganforge.registry import Registry
+from ganforge.variants.labels import LabelSpace
 
 Terms = dict[str, Tensor]
 Nets = dict[str, nn.Module]
@@ -168,10 +169,13 @@ class Translator(Protocol):
 
 
 @runtime_checkable
-class MultiTarget(Protocol):
+class MultiTarget(Translator, Protocol):
     """A translator to one of several target labels (stargan): `translate(images, nets,
-    attrs="+Blond_Hair,-Male")` edits each image's labels; `target_row` goes to every target of
-    the figures at once."""
+    attrs="+Blond_Hair,-Male")` edits each image's labels, `translate(images, nets,
+    labels=c)` goes to labels c (B, K); `target_row` goes to every target of the figures."""
+
+    #: What the label vector means (attribute or domain names, exclusive hair colours).
+    labels: LabelSpace
 
     def check_edits(self, attrs: str) -> None:
         """A one-line ConfigError unless `attrs` is a valid edit of this run's labels."""
