@@ -9,6 +9,8 @@
     grid, per_row = run.class_grid(10)       # one row per class
     figure, cols = load_run("runs/infogan").traverse(steps=8)  # InfoGAN code traversals
     zebras = load_run("runs/cyclegan").translate(horses)   # pix2pix, cyclegan: images in, out
+    blond = load_run("runs/stargan").translate(faces, attrs="+Blond_Hair,-Male")  # stargan
+    names, rows = load_run("runs/stargan").translate_row(faces)   # every target: (B, T, C, H, W)
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ class Run:
 
     @property
     def translates(self) -> bool:
-        """True when the run maps images to images (pix2pix, cyclegan): see `translate`."""
+        """True when the run maps images to images (pix2pix, cyclegan, stargan): see
+        `translate`."""
         return isinstance(self.variant, Translator)
 
     def _translator(self, direction: str) -> Translator:
