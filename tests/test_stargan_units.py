@@ -196,3 +196,14 @@ def test_the_label_changes_the_output() -> None:
 def test_a_size_d_cannot_fit_is_a_one_line_error() -> None:
     with pytest.raises(ConfigError, match="do not fit 48 px"):
         StarDiscriminator(3, 5, 48, width=2, layers=5)
+
+
+def test_the_preset_is_the_papers() -> None:
+    cfg = make_config("stargan")
+    assert (cfg.loss, cfg.gp_weight, cfg.n_critic, cfg.batch_size) == ("wasserstein", 10.0, 5, 16)
+    assert (cfg.lr_g, cfg.lr_d, cfg.beta1, cfg.beta2) == (1e-4, 1e-4, 0.5, 0.999)
+    assert (cfg.lr_policy, cfg.lr_decay_start, cfg.image_size) == ("linear", 0.5, 128)
+    assert cfg.options.lambda_cls == 1.0 and cfg.options.lambda_rec == 10.0
+    assert cfg.options.attrs == DEFAULT_ATTRS and cfg.options.blocks == 6
+    with pytest.raises(ConfigError, match="--label-smoothing does not apply to stargan"):
+        make_config("stargan", label_smoothing=0.9)
