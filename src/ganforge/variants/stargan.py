@@ -128,7 +128,9 @@ class StarGAN(Variant):
         return {"generator": self.gen.get_state()}
 
     def set_extra_state(self, state: Any) -> None:
+        """Restore the generator; targets cached before a rollback are drawn anew."""
         self.gen.set_state(state["generator"].to("cpu", torch.uint8).contiguous())
+        self._targets = None
 
     # ----- translating ----------------------------------------------------------------------
     @torch.no_grad()
