@@ -210,8 +210,8 @@ def test_translate_needs_a_translation_model(gan_run: Run, pix2pix: Run, images:
     code, _, err = _main(["translate", gan_run.dir.root, "--input", images, "--out", tmp_path],
                          capsys)
     assert code == 2 and "\n" not in err
-    assert re.search(r"run '\S+' \(gan\) is not a translation model; translate needs cyclegan "
-                     r"or pix2pix$", err), err
+    assert re.search(r"run '\S+' \(gan\) is not a translation model; translate needs cyclegan, "
+                     r"pix2pix or stargan$", err), err
     code, _, err = _main(["translate", pix2pix.dir.root, "--input", images, "--out", tmp_path,
                           "--direction", "BtoA"], capsys)
     assert code == 2 and err.endswith("cannot translate 'BtoA'; choose from: AtoB (labels -> "

@@ -9,6 +9,8 @@
     grid, per_row = run.class_grid(10)       # one row per class
     figure, cols = load_run("runs/infogan").traverse(steps=8)  # InfoGAN code traversals
     zebras = load_run("runs/cyclegan").translate(horses)   # pix2pix, cyclegan: images in, out
+    blond = load_run("runs/stargan").translate(faces, attrs="+Blond_Hair,-Male")  # stargan
+    names, rows = load_run("runs/stargan").translate_row(faces)   # every target: (B, T, C, H, W)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ganforge.errors import ConfigError, RunError
 from ganforge.train.checkpoint import load_checkpoint, load_module, load_weights
 from ganforge.train.run import RunDir
 from ganforge.variants import Variant, build_variant
-from ganforge.variants.base import VARIANTS, Nets, Translator
+from ganforge.variants.base import VARIANTS, MultiTarget, Nets, Translator
 from ganforge.variants.conditional import Traversable
 from ganforge.viz import save_grid
 
@@ -134,7 +136,8 @@ class Run:
 
     @property
     def translates(self) -> bool:
-        """True when the run maps images to images (pix2pix, cyclegan): see `translate`."""
+        """True when the run maps images to images (pix2pix, cyclegan, stargan): see
+        `translate`."""
         return isinstance(self.variant, Translator)
 
     def _translator(self, direction: str) -> Translator:
@@ -167,20 +170,61 @@ class Run:
         _, h, w = self.spec.shape
         return (self._channels(direction)[0], h, w)
 
-    @torch.no_grad()
-    def translate(self, images: Tensor, direction: str = "AtoB", batch_size: int = 16) -> Tensor:
-        """Translate images (B, C, H, W) in [-1, 1] with a pix2pix or cyclegan run, `batch_size`
-        at a time on the run's device; returns the outputs in [-1, 1] on the CPU."""
-        translator = self._translator(direction)
+    @property
+    def multi_target(self) -> bool:
+        """True when the run translates to one of several target labels (stargan)."""
+        return isinstance(self.variant, MultiTarget)
+
+    def check_attrs(self, attrs: str | None) -> None:
+        """One-line errors for `attrs` on a run without target labels, or a bad edit."""
+        if attrs is None:
+            return
+        if not isinstance(self.variant, MultiTarget):
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) has no target "
+                              "attributes; --attrs needs a multi-domain run: stargan")
+        self.variant.check_edits(attrs)
+
+    def _checked(self, images: Tensor, direction: str, batch_size: int) -> tuple[int, int]:
+        """(input, output) channels, after one-line errors for bad images or batch size."""
         c_in, c_out = self._channels(direction)
         if images.ndim != 4 or images.shape[1] != c_in:
             raise ConfigError(f"translate {direction} takes images shaped (B, {c_in}, H, W) in "
                               f"[-1, 1]; got {tuple(images.shape)}")
         if batch_size < 1:
             raise ConfigError(f"batch size must be positive, got {batch_size}")
-        out = [translator.translate(x.to(self.device, torch.float32), self.nets, direction).cpu()
-               for x in images.split(batch_size)]
+        return c_in, c_out
+
+    @torch.no_grad()
+    def translate(self, images: Tensor, direction: str = "AtoB", batch_size: int = 16,
+                  attrs: str | None = None) -> Tensor:
+        """Translate images (B, C, H, W) in [-1, 1] with a pix2pix, cyclegan or stargan run,
+        `batch_size` at a time on the run's device; returns the outputs in [-1, 1] on the CPU.
+        stargan: `attrs="+Blond_Hair,-Male"` sets and clears attributes of each image's labels
+        as its D reads them (a set hair colour clears the others)."""
+        translator = self._translator(direction)
+        self.check_attrs(attrs)
+        if self.multi_target and attrs is None:
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) translates to target "
+                              "attributes: pass attrs='+NAME,-NAME', or use translate_row")
+        _, c_out = self._checked(images, direction, batch_size)
+        target = {"attrs": attrs} if attrs is not None else {}
+        out = [translator.translate(x.to(self.device, torch.float32), self.nets, direction,
+                                    **target).cpu() for x in images.split(batch_size)]
         return torch.cat(out) if out else torch.empty(0, c_out, *images.shape[2:])
+
+    @torch.no_grad()
+    def translate_row(self, images: Tensor, batch_size: int = 16) -> tuple[list[str], Tensor]:
+        """stargan: every image to every target of the figures (hair colours set, the other
+        attributes flipped): (column names, translations (B, T, C, H, W) on the CPU)."""
+        if not isinstance(self.variant, MultiTarget):
+            raise ConfigError(f"run '{self.dir.root}' ({self.config.model}) has one target; "
+                              "translate_row needs a multi-domain run: stargan")
+        self._checked(images, "AtoB", batch_size)
+        names = self.variant.target_names()
+        rows = [self.variant.target_row(x.to(self.device, torch.float32), self.nets)[1].cpu()
+                for x in images.split(batch_size) if len(x)]
+        return names, torch.cat(rows) if rows else images.new_empty(0, len(names),
+                                                                      *images.shape[1:])
 
     @staticmethod
     def save_grid(images: Tensor, path: str | Path, nrow: int | None = None) -> Path:

@@ -1,5 +1,10 @@
-"""`ganforge translate RUN --input IMAGES --out DIR`: a pix2pix or cyclegan run applied to your
-images.
+"""`ganforge translate RUN --input IMAGES --out DIR`: a pix2pix, cyclegan or stargan run applied
+to your images.
+
+stargan: `--attrs +Blond_Hair,-Male` sets and clears attributes (a set hair colour clears the
+others) of each face's own labels, as the run's D reads them; without `--attrs` each output is
+the row input | every target of the training figures (hair colours, then the other attributes
+flipped), side by side in one image.
 
 Every image is read as `folder:PATH` data is (the run's channels, the shorter side resized to its
 image size and centre-cropped), translated in batches, and written as DIR/<same relative
@@ -24,6 +29,7 @@ from tqdm import tqdm
 from ganforge.data.folder import IMAGE_EXTENSIONS, decode_image, list_images
 from ganforge.errors import ConfigError, DataError
 from ganforge.train.console import use_progress_bar
+from ganforge.variants.base import MultiTarget
 from ganforge.viz import save_grid
 
 if TYPE_CHECKING:
@@ -35,7 +41,8 @@ MAX_LISTED = 5  # unreadable files named in the summary line
 
 def add_parser(sub: Any) -> None:
     """Register the `translate` subcommand."""
-    p = sub.add_parser("translate", help="translate your images with a pix2pix or cyclegan run")
+    p = sub.add_parser("translate",
+                       help="translate your images with a pix2pix, cyclegan or stargan run")
     p.add_argument("run", metavar="RUN", help="run folder written by ganforge train")
     p.add_argument("--input", required=True, metavar="FILE_OR_FOLDER",
                    help="an image, or a folder whose images (recursive) are all translated")
@@ -44,6 +51,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--direction", default="AtoB", metavar="AtoB|BtoA",
                    help="AtoB (the run's input domain to its target) or BtoA (cyclegan only) "
                         "(default: AtoB)")
+    p.add_argument("--attrs", default=None, metavar="+NAME,-NAME",
+                   help="stargan: attributes to set (+) and clear (-), e.g. +Blond_Hair,-Male "
+                        "(default: the row of every target)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, metavar="N",
                    help=f"images per forward pass (default: {DEFAULT_BATCH})")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
@@ -146,8 +156,19 @@ def write_index(out: Path, title: str, pairs: list[tuple[Path, Path]], skipped: 
     return index
 
 
+def outputs(loaded: Run, x: torch.Tensor, direction: str, batch_size: int,
+            attrs: str | None) -> torch.Tensor:
+    """The images written for inputs `x` (b, C, H, W): the translations, or for a stargan run
+    without `attrs` the row input | every target, side by side (b, C, H, (T + 1) W)."""
+    if loaded.multi_target and attrs is None:
+        _, row = loaded.translate_row(x, batch_size)  # (b, T, C, H, W)
+        return torch.cat([x, *row.unbind(1)], dim=-1)
+    return loaded.translate(x, direction, batch_size, attrs=attrs)  # (b, C', H, W) in [-1, 1]
+
+
 def translate_files(loaded: Run, direction: str, batch_size: int, files: list[Path],
-                    targets: list[Path]) -> tuple[list[tuple[Path, Path]], list[Path]]:
+                    targets: list[Path], attrs: str | None = None
+                    ) -> tuple[list[tuple[Path, Path]], list[Path]]:
     """Decode, translate and write `files` to `targets` in batches; returns the (input, output)
     pairs written and the unreadable files."""
     shape = loaded.translation_shape(direction)
@@ -162,13 +183,23 @@ def translate_files(loaded: Run, direction: str, batch_size: int, files: list[Pa
             skipped += [f for f, a in zip(chunk, arrays) if a is None]
             if ok:
                 x = torch.from_numpy(np.stack([a for _, _, a in ok])).float() / 127.5 - 1
-                y = loaded.translate(x, direction, batch_size)  # (b, C', H, W) in [-1, 1]
+                y = outputs(loaded, x, direction, batch_size, attrs)
                 for (src, dst, _), image in zip(ok, y):
                     save_image(image, dst)
                     done.append((src, dst))
             bar.update(len(chunk))
     bar.close()
     return done, skipped
+
+
+def what_of(loaded: Run, direction: str, attrs: str | None) -> str:
+    """The translation in words, for the index page's title."""
+    if not loaded.multi_target:
+        return loaded.direction_name(direction)
+    if attrs is not None:
+        return attrs
+    assert isinstance(loaded.variant, MultiTarget)
+    return "input | " + " | ".join(loaded.variant.target_names())
 
 
 def summary(done: int, skipped: list[str]) -> str:
@@ -190,18 +221,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--batch-size must be positive, got {args.batch_size}")
     inp, out = Path(args.input).expanduser(), Path(args.out).expanduser()
     root, files = input_files(inp)
-    outputs = output_names(root, files)
-    check_out(inp, out, files, outputs)
+    names = output_names(root, files)
+    check_out(inp, out, files, names)
     loaded = Run(args.run, device=str(resolve_device(args.device)))
     loaded.translation_shape(args.direction)  # a wrong run or direction fails before any work
+    loaded.check_attrs(args.attrs)  # so do --attrs on a run without them, or a bad edit
     done, bad = translate_files(loaded, args.direction, args.batch_size, files,
-                                [out / name for name in outputs])
+                                [out / name for name in names], args.attrs)
     bad_names = [f.relative_to(root).as_posix() for f in bad]
     if not done:
         what = f"{inp} is not a readable image" if inp.is_file() else (
             f"none of the {len(files)} image files under {inp} could be read")
         raise DataError(f"{what}; nothing translated")
-    title = f"{loaded.config.model} {loaded.direction_name(args.direction)}: {loaded.dir.root}"
+    what = what_of(loaded, args.direction, args.attrs)
+    title = f"{loaded.config.model} {what}: {loaded.dir.root}"
     index = write_index(out, title, done, bad_names)
     print(summary(len(done), bad_names))
     print(f"outputs in {out}/, inputs and outputs side by side in {index}")

@@ -7,8 +7,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.data import archives, digit_styles, idx
+from ganforge.data.celeba import load_celeba
 from ganforge.data.dataset import InMemoryDataset
+from ganforge.data.domain_folders import PREFIX as DOMAINS_PREFIX
+from ganforge.data.domain_folders import load_domains
 from ganforge.data.folder import load_folder
+from ganforge.data.multidomain import MultiDomainImages
 from ganforge.data.stacked import NUM_MODES, stack_digits
 from ganforge.data.toy import TOY_SETS, make_toy
 from ganforge.data.translation import PairedImages, UnpairedImages
@@ -47,16 +51,23 @@ _TRANSLATION_SETS = {
     "mnist-style": "unpaired MNIST digits (A) and bold, inverted digits (B) of disjoint halves, "
     "32x32 gray, labels kept: a quick translation task (shipped)",
 }
+_MULTIDOMAIN_SETS = {
+    "celeba": "CelebA aligned faces with 40 binary attributes (StarGAN; official layout or the "
+    "10k subset), central square resized to --image-size (default 128), train / test = the last "
+    "10 % (--data-dir, $GANFORGE_DATA or the cache)",
+    DOMAINS_PREFIX + "PATH": "your multi-domain images, one subfolder per domain (PATH/<domain>/, "
+    "or PATH/{train,test}/<domain>/), single label (StarGAN)",
+}
 
 #: Everything `load_dataset` returns; all of them implement `TrainData`.
-Dataset = InMemoryDataset | PairedImages | UnpairedImages
+Dataset = InMemoryDataset | PairedImages | UnpairedImages | MultiDomainImages
 
 
 def describe_datasets() -> list[tuple[str, str]]:
     """(name, one-line description) of every dataset, for `ganforge list`."""
     toys = [(name, desc) for name, (_, desc) in TOY_SETS.items()]
     return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC),
-            *_TRANSLATION_SETS.items()]
+            *_TRANSLATION_SETS.items(), *_MULTIDOMAIN_SETS.items()]
 
 
 def dataset_names() -> list[str]:
@@ -195,6 +206,9 @@ def load_dataset(
         path = _path_of(name, FOLDER_PREFIX)
         _check_split(name, split, ("train",))
         return load_folder(path, image_size, channels, name=name)
+    if name.startswith(DOMAINS_PREFIX):
+        _check_image_options(image_size, channels)
+        return load_domains(_path_of(name, DOMAINS_PREFIX), split, image_size, channels)
     if name.startswith((PAIRED_PREFIX, UNPAIRED_PREFIX)):
         _check_image_options(image_size, channels)
         return _load_translation(name, split, data_dir, image_size, channels, direction)
@@ -203,8 +217,10 @@ def load_dataset(
         _check_split(key, split, idx.SPLITS)
         data = make_toy(key, seed=seed, stream=0 if split == "train" else TEST_STREAM)
         return InMemoryDataset(key, data, kind="points")
-    if key in _IMAGE_SETS or key in _TRANSLATION_SETS:
+    if key in _IMAGE_SETS or key in _TRANSLATION_SETS or key in _MULTIDOMAIN_SETS:
         _check_image_options(image_size, channels)
+    if key == "celeba":
+        return load_celeba(split, data_dir, image_size, channels)
     if key in _IMAGE_SETS:
         ds = _load_idx_set(key, split, data_dir, seed)
         ds.data = _shape_images(ds.data, image_size, channels)

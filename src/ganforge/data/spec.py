@@ -21,7 +21,8 @@ class DataSpec:
     `shape` is one example's shape: (C, H, W) for images, (D,) for points; for translation data
     it is the shape of the generator's input (domain A) and `shape_b` that of domain B.
     `attributes` names the binary attributes a batch carries (CelebA), `domains` the domain
-    names (("A", "B"), ("horse", "zebra"), or one per class folder).
+    names (("A", "B"), ("horse", "zebra"), or one per class folder); `split_rule` which images
+    a split of fixed-rule data holds (CelebA's held-out last 10 %).
     """
 
     kind: str  # "image" or "points"
@@ -31,6 +32,7 @@ class DataSpec:
     domains: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
     shape_b: tuple[int, ...] | None = None
+    split_rule: str = ""  # which examples the split holds, when fixed by rule (CelebA: last 10 %)
 
     @property
     def target_shape(self) -> tuple[int, ...]:
@@ -42,7 +44,8 @@ class DataSpec:
         return {"kind": self.kind, "shape": list(self.shape), "num_classes": self.num_classes,
                 "pairing": self.pairing, "domains": list(self.domains),
                 "attributes": list(self.attributes),
-                "shape_b": list(self.shape_b) if self.shape_b else None}
+                "shape_b": list(self.shape_b) if self.shape_b else None,
+                **({"split_rule": self.split_rule} if self.split_rule else {})}
 
     @staticmethod
     def from_dict(d: Any, where: str = "meta.json") -> DataSpec:
@@ -54,7 +57,8 @@ class DataSpec:
                 num_classes=int(d["num_classes"]) if d.get("num_classes") else None,
                 pairing=d.get("pairing"), domains=tuple(str(v) for v in d.get("domains", ())),
                 attributes=tuple(str(v) for v in d.get("attributes", ())),
-                shape_b=tuple(int(v) for v in shape_b) if shape_b else None)
+                shape_b=tuple(int(v) for v in shape_b) if shape_b else None,
+                split_rule=str(d.get("split_rule", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RunError(f"'{where}' has a malformed data_spec ({type(exc).__name__}: {exc}); "
                            "the run folder is damaged or not from ganforge") from None

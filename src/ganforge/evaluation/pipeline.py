@@ -36,7 +36,7 @@ from ganforge.evaluation.sources import (
 )
 from ganforge.evaluation.translation import TranslationOptions, evaluate_translation
 from ganforge.features import Extractor, default_extractor, make_extractor
-from ganforge.variants.base import Translator
+from ganforge.variants.base import MultiTarget, Translator
 
 if TYPE_CHECKING:
     from ganforge.api import Run
@@ -207,6 +207,18 @@ def evaluate_translation_run(run: Run, options: EvalOptions, real: str | None,
                                 options.device, translation_options(options, data_dir))
 
 
+def evaluate_multi_target_run(run: Run, options: EvalOptions, real: str | None,
+                              split: str | None, data_dir: str | None) -> EvalReport:
+    """`eval RUN` on a multi-domain translation run (stargan): its own data's held-out faces."""
+    from ganforge.evaluation.attribute_translation import evaluate_attribute_translation
+
+    if real is not None:
+        raise ConfigError(f"--real does not apply to {run.config.model} runs: they are scored on "
+                          f"their own dataset ({run.config.data}); choose the split with --split")
+    return evaluate_attribute_translation(run, split or "test", options.n, options.batch_size,
+                                          options.device, translation_options(options, data_dir))
+
+
 def evaluate_run(run: str, options: EvalOptions, real: str | None = None,
                  split: str | None = None, data_dir: str | None = None) -> EvalReport:
     """A run's generator against its dataset's test split (or `real`), as `eval RUN`; a run
@@ -214,6 +226,8 @@ def evaluate_run(run: str, options: EvalOptions, real: str | None = None,
     from ganforge.api import load_run
 
     loaded = load_run(Path(run), options.device)
+    if isinstance(loaded.variant, MultiTarget):
+        return evaluate_multi_target_run(loaded, options, real, split, data_dir)
     if isinstance(loaded.variant, Translator):
         return evaluate_translation_run(loaded, options, real, split, data_dir)
     _check(options)

@@ -43,6 +43,7 @@ class ClassifierSpec:
     channels: int  # channels read together; 1 = each image channel is read as its own image
     num_classes: int
     script: str
+    multilabel: bool = False  # one sigmoid per class (CelebA attributes), not one softmax
 
 
 #: Extractor name -> its network's input and classes (weights, dataset: classifiers.json).
@@ -51,6 +52,8 @@ CLASSIFIERS = {
     "fashion-classifier": ClassifierSpec(INPUT_SIZE, 1, NUM_CLASSES,
                                          "scripts/train_classifiers.py"),
     "zebra-classifier": ClassifierSpec(64, 3, 2, "scripts/train_domain_classifier.py"),
+    "celeba-classifier": ClassifierSpec(64, 3, 5, "scripts/train_attribute_classifier.py",
+                                        multilabel=True),
 }
 
 
@@ -176,7 +179,8 @@ class ClassifierExtractor(Extractor):
     gives the three channels' features side by side (384) and the 1000 joint probabilities
     p(r) p(g) p(b), whose argmax is the class 100 r + 10 g + b of Metz et al. 2017. An RGB
     classifier (zebra-classifier) reads the three channels together (gray images are repeated
-    to RGB): 128 features and its classes' probabilities (horse, zebra).
+    to RGB): 128 features and its classes' probabilities (horse, zebra); a multi-label one
+    (celeba-classifier) gives each attribute's own probability (sigmoid), not a softmax.
     """
 
     def __init__(self, name: str, device: str | torch.device = "cpu") -> None:
@@ -217,4 +221,5 @@ class ClassifierExtractor(Extractor):
             raise GanforgeError(f"{self.name} reads {want}-channel (or gray) images, got "
                                 f"{images.shape[1]} channels")
         feats, logits = self.model.features_and_logits(to_input(images, self.spec.input_size))
-        return feats, logits.double().softmax(1)
+        logits = logits.double()
+        return feats, logits.sigmoid() if self.spec.multilabel else logits.softmax(1)

@@ -34,6 +34,7 @@ from ganforge.data.batch import Batch
 from ganforge.errors import ConfigError
 from ganforge.losses.penalty import clip_weights
 from ganforge.registry import Registry
+from ganforge.variants.labels import LabelSpace
 
 Terms = dict[str, Tensor]
 Nets = dict[str, nn.Module]
@@ -164,6 +165,30 @@ class Translator(Protocol):
     def translate(self, images: Tensor, nets: Nets, direction: str = "AtoB",
                   **target: Any) -> Tensor:
         """Translate `images` (B, C, H, W) in [-1, 1] with the exported `nets`."""
+        ...
+
+
+@runtime_checkable
+class MultiTarget(Translator, Protocol):
+    """A translator to one of several target labels (stargan): `translate(images, nets,
+    attrs="+Blond_Hair,-Male")` edits each image's labels, `translate(images, nets,
+    labels=c)` goes to labels c (B, K); `target_row` goes to every target of the figures."""
+
+    #: What the label vector means (attribute or domain names, exclusive hair colours).
+    labels: LabelSpace
+
+    def check_edits(self, attrs: str) -> None:
+        """A one-line ConfigError unless `attrs` is a valid edit of this run's labels."""
+        ...
+
+    def target_names(self) -> list[str]:
+        """Captions of the targets of `target_row`, in order."""
+        ...
+
+    def target_row(self, images: Tensor, nets: Nets, source: Tensor | None = None
+                   ) -> tuple[list[str], Tensor]:
+        """Column names and the translations (B, T, C, H, W) to every target of the figures
+        (`source`: the images' own labels, else read from the images)."""
         ...
 
 
