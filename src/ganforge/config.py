@@ -102,6 +102,10 @@ class TrainConfig:
     spectral_norm: bool = _opt(False, "spectral normalisation on D's layers (Miyato et al.)")
     diffaugment: str = _opt(
         "", "DiffAugment policies before D, e.g. color,translation,cutout (Zhao et al.)")
+    pack: int = _opt(1, "PacGAN: D judges packs of this many samples, all real or all fake, "
+                     "concatenated (Lin et al.); 1 = off", ge=1)
+    unroll: int = _opt(0, "unrolled GAN: G's loss through this many look-ahead steps of D "
+                       "(Metz et al.); 0 = off", ge=0)
     # ----- the variant's own options (an instance of its Options dataclass, or None) -----
     options: Any = _opt(None, "the variant's own typed options", cli=False)
 
@@ -119,7 +123,8 @@ class TrainConfig:
 FIELD_NAMES = tuple(f.name for f in fields(TrainConfig) if f.name != "options")
 #: The tricks (ganforge.tricks): options of the GAN variants that use the shared D/G plumbing.
 TRICK_OPTIONS = ("label_smoothing", "instance_noise", "feature_matching", "minibatch_disc",
-                 "minibatch_stddev", "historical_avg", "vbn", "spectral_norm", "diffaugment")
+                 "minibatch_stddev", "historical_avg", "vbn", "spectral_norm", "diffaugment",
+                 "pack", "unroll")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -160,6 +165,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     if cfg.label_smoothing != 1.0 and cfg.loss == "wasserstein":
         raise ConfigError("--label-smoothing has no meaning for the wasserstein loss (no "
                           "targets); drop it or use --loss nonsaturating")
+    if cfg.batch_size % cfg.pack:
+        raise ConfigError(f"--batch-size {cfg.batch_size} is not a multiple of --pack {cfg.pack}; "
+                          "D judges whole packs: pick a batch size divisible by the pack size")
     from ganforge.tricks.diffaugment import parse_policy
 
     parse_policy(cfg.diffaugment)

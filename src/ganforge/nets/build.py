@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
 from ganforge.config import TrainConfig
@@ -49,16 +51,19 @@ def build_discriminator(
     cfg: TrainConfig, spec: DataSpec, in_extra: int = 0, out_dim: int = 1
 ) -> MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator:
     """D for the data's shape; `in_extra` adds input channels/features (labels). The minibatch
-    layers and spectral normalisation are applied here when the config asks for them."""
+    layers and spectral normalisation are applied here when the config asks for them; with
+    --pack M the input is M samples joined on the channel (feature) axis (tricks/pack.py)."""
     net: MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator
     minibatch = (cfg.minibatch_disc, cfg.minibatch_stddev)
     arch = resolve_arch(cfg, spec)
     if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
+        extra = in_extra + (cfg.pack - 1) * c
+        net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, extra, out_dim, *minibatch)
     else:
         h = cfg.hidden
-        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim, *minibatch)
+        extra = in_extra + (cfg.pack - 1) * math.prod(spec.shape)
+        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), extra, out_dim, *minibatch)
     dcgan_init(net)
     if cfg.spectral_norm:
         apply_spectral_norm(net)
