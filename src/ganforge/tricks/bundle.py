@@ -18,6 +18,7 @@ from ganforge.tricks.d_inputs import DInputs
 from ganforge.tricks.feature_matching import feature_matching_loss
 from ganforge.tricks.historical import HistoricalAverage
 from ganforge.tricks.pack import pack
+from ganforge.tricks.unroll import Unroller
 from ganforge.tricks.vbn import NoiseFn, with_reference_batch
 from ganforge.variants.base import Terms
 
@@ -38,14 +39,20 @@ class DView:
 class Tricks(nn.Module):
     """The tricks of one run, from its config; holds the historical averages (checkpointed).
     `packable`: the variant's D judges samples alone (no labels joined per sample), so --pack
-    applies; the unconditional variant says so, the conditional ones do not."""
+    applies; the unconditional variant says so, the conditional ones do not. `unroll_net`: the D
+    that --unroll looks ahead with (a variant that passes none does not support --unroll)."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec, groups: dict[str, list[nn.Parameter]],
-                 *, packable: bool = False):
+                 *, packable: bool = False, unroll_net: nn.Module | None = None):
         super().__init__()
         if cfg.pack > 1 and not packable:
             raise ConfigError(f"--pack does not apply to {cfg.model} (its D judges each sample "
                               "with its label or code); drop it or use an unconditional model")
+        if cfg.unroll > 0 and unroll_net is None:
+            raise ConfigError(f"--unroll does not apply to {cfg.model} (its G loss has terms "
+                              "beyond D's judgement); drop it or use an unconditional model")
+        self.unroller = (Unroller(unroll_net, cfg.unroll, cfg.lr_d, (cfg.beta1, cfg.beta2))
+                         if unroll_net is not None and cfg.unroll > 0 else None)
         self.inputs = DInputs.from_config(cfg, spec)
         self.pack = cfg.pack
         self.feature_matching = cfg.feature_matching
@@ -83,8 +90,13 @@ class Tricks(nn.Module):
 
     def g_terms(self, critic: Critic, fake: Tensor, real: Tensor, step: int,
                 adv: AdversarialLoss) -> tuple[Terms, Tensor]:
-        """G's adversarial loss, or feature matching, (+ historical averaging); and D's features."""
-        fake_out, fake_feats = critic(self.seen(fake, step))
+        """G's adversarial loss, or feature matching, (+ historical averaging); and D's features.
+        With --unroll, D is the one after its K look-ahead steps on this batch (Metz et al.)."""
+        seen_fake = self.seen(fake, step)
+        if self.unroller is not None:
+            critic = self.unroller.look_ahead(critic, self.seen(real, step), seen_fake, adv,
+                                              self.real_target)
+        fake_out, fake_feats = critic(seen_fake)
         if self.feature_matching:  # Salimans et al. (2016), §3.1: replaces G's objective
             with torch.no_grad():
                 _, real_feats = critic(self.seen(real, step))

@@ -27,7 +27,8 @@ class Unconditional(SingleCriticVariant):
         self.adv = make_loss(cfg.loss)
         self.probabilistic = self.adv.probabilistic
         self.clip = cfg.clip
-        self.tricks = Tricks(cfg, spec, self.param_groups(), packable=True)
+        self.tricks = Tricks(cfg, spec, self.param_groups(), packable=True,
+                            unroll_net=self.discriminator)
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         return {"D": list(self.discriminator.parameters()), "G": list(self.generator.parameters())}
