@@ -60,6 +60,10 @@ class TrainConfig:
     channels: int | None = _opt(None, "1 (gray) or 3 (RGB); default: the data's")
     width: int = _opt(64, "base channel count of the conv nets (DCGAN's ngf/ndf)", ge=1)
     hidden: int = _opt(256, "smallest hidden width of the MLP nets (layers: h, 2h, 4h)", ge=1)
+    mlp_depth: int = _opt(0, "MLP nets with this many hidden layers, all --hidden wide (the toy "
+                          "papers' nets); 0: three, h, 2h, 4h", ge=0)
+    g_norm: str = _opt("auto", "BatchNorm in the MLP generator: auto (for images, not for "
+                       "points), batch or none", choices=("auto", "batch", "none"))
     d_norm: str = _opt("batch", "normalisation in D: batch, layer or none",
                        choices=("batch", "layer", "none"))
     ema: float = _opt(0.0, "decay of an exponential moving average of G (0 = off, e.g. 0.999)",

@@ -32,6 +32,12 @@ def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
     return cfg.arch
 
 
+def mlp_widths(cfg: TrainConfig) -> tuple[int, ...]:
+    """G's MLP hidden widths (D takes them reversed): h, 2h, 4h, or --mlp-depth layers of h."""
+    h = cfg.hidden
+    return (h,) * cfg.mlp_depth if cfg.mlp_depth else (h, 2 * h, 4 * h)
+
+
 def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.Module:
     """G for the data's shape; `in_extra` widens its input (labels, codes). With --vbn its
     BatchNorms are virtual: the variant then wraps it with `tricks.bundle.finish_generator`."""
@@ -40,9 +46,10 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
         c, h, _ = spec.shape
         net: nn.Module = CONV_NETS[arch][0](cfg.latent_dim, c, h, cfg.width, in_extra)
     else:
-        h = cfg.hidden
         images = spec.kind == "image"
-        net = MLPGenerator(cfg.latent_dim, spec.shape, (h, 2 * h, 4 * h), images, images, in_extra)
+        norm = images if cfg.g_norm == "auto" else cfg.g_norm == "batch"
+        widths = mlp_widths(cfg)
+        net = MLPGenerator(cfg.latent_dim, spec.shape, widths, norm, images, in_extra)
     dcgan_init(net)
     return to_virtual_batchnorm(net) if cfg.vbn else net
 
@@ -61,9 +68,9 @@ def build_discriminator(
         extra = in_extra + (cfg.pack - 1) * c
         net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, extra, out_dim, *minibatch)
     else:
-        h = cfg.hidden
         extra = in_extra + (cfg.pack - 1) * math.prod(spec.shape)
-        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), extra, out_dim, *minibatch)
+        widths = mlp_widths(cfg)[::-1]
+        net = MLPDiscriminator(spec.shape, widths, extra, out_dim, *minibatch)
     dcgan_init(net)
     if cfg.spectral_norm:
         apply_spectral_norm(net)
