@@ -65,12 +65,13 @@ def run_row(data: str, row: str, seed: int) -> dict[str, Any]:
 
         shutil.rmtree(out)
     import ganforge
+    from ganforge.api import make_config
 
     opts: dict[str, Any] = {**options, "data": data, "seed": seed, "out": out, "quiet": True,
                             "log_every": 10_000, "checkpoint_every": 100_000}
     if steps is not None:
         opts["steps"] = steps
-    total = steps or int(ganforge.make_config(preset, **options).steps or 0)
+    total = steps or int(make_config(preset, **options).steps or 0)
     opts["snapshot_every"] = max(1, total // CURVE_POINTS)
     opts["sample_every"] = max(1, total // 4)  # 4 D-landscape frames are enough here
     wall, cpu = time.perf_counter(), time.process_time()
