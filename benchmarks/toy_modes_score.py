@@ -127,8 +127,8 @@ def figure(rows: list[dict[str, Any]], order: list[str], datasets: tuple[str, ..
                 ax.scatter(pts[:, 0], pts[:, 1], s=1, c="tab:red", alpha=0.4, linewidths=0)
                 draw_modes(ax, toy_modes(data))
                 r = got[0]
-                ax.set_title(f"{r['modes']}/{r['num_modes']}, {100 * r['high_quality']:.0f} %",
-                             fontsize=8)
+                ax.set_title(f"{data}: {r['modes']}/{r['num_modes']}, "
+                             f"{100 * r['high_quality']:.0f} %", fontsize=8)
             if j == 0:
                 ax.set_ylabel(name, fontsize=8)
     fig.tight_layout()

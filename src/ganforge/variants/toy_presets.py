@@ -14,6 +14,14 @@ The settings follow the papers' toy protocols, shrunk to a CPU budget of minutes
   to 0 (the pix2pix schedule), which sharpens the samples onto the modes at the end;
 - unrolled-toy: 5 look-ahead steps (Metz et al. show 0, 1, 5 and 10), 8,000 steps: each step
   costs about six plain ones, and the run must fit in 10 minutes on the 2-core CPU.
+
+Not yet shown to reach the targets. The one trial so far, pacgan-toy on grid25 cut to 6,000 steps
+(448 s on the shared CPU), ended at 0/25 modes with 3.6 % high-quality samples: G spread evenly
+over the square, D near 0.5 everywhere, too smooth to resolve clusters of std 0.05. A likely
+cause is D's sharpness budget: with N(0, 0.02) weights (dcgan_init, PacGAN's init too) and Adam
+moving each weight by at most about lr per step, 6,000 steps at <= 5e-4 let a weight travel ~2,
+where PacGAN's 400,000 steps at 1e-4 allow ~40 and a bump of width 0.15 needs weights of ~10.
+Next to try: a longer run, lr 1e-3, and PyTorch's default init for the toy MLPs.
 """
 
 from __future__ import annotations
