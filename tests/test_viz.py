@@ -341,6 +341,27 @@ def test_plot_toy_2d_puts_points_and_d_where_they_belong(tmp_path: Path) -> None
     assert colour_at(with_d, -2, -1).max() < 110  # the points are drawn over D
 
 
+def test_plot_toy_2d_draws_mode_centres_and_3_sigma_circles(tmp_path: Path) -> None:
+    real, fake = np.array([[-2.5, -2.5]]), np.array([[2.5, -2.5]])
+    modes = (np.array([[0.0, 0.0], [-1.5, 1.5]]), 0.4)  # circles of radius 1.2
+
+    def at(img: np.ndarray, x: float, y: float) -> np.ndarray:
+        top, bottom, left, right = _axes_box(img)  # the data box is [-3, 3]^2
+        col, row = left + (x + 3) / 6 * (right - left), bottom - (y + 3) / 6 * (bottom - top)
+        return img[int(round(row)) - 1 : int(round(row)) + 2,
+                   int(round(col)) - 1 : int(round(col)) + 2].reshape(-1, 3).astype(int)
+
+    def green(px: np.ndarray) -> bool:
+        return bool(((px[:, 1] > px[:, 0] + 40) & (px[:, 1] > px[:, 2] + 40)).any())
+
+    plain = np.asarray(_png(plot_toy_2d(real, fake, None, tmp_path / "p.png", lim=3.0)))
+    marked = np.asarray(_png(plot_toy_2d(real, fake, None, tmp_path / "m.png", lim=3.0,
+                                         modes=modes)))
+    for x, y in [(1.2, 0.0), (0.0, -1.2), (-1.5, 2.7), (0.0, 0.0), (-1.5, 1.5)]:
+        assert green(at(marked, x, y)) and not green(at(plain, x, y)), (x, y)
+    assert not green(at(marked, 0.6, 0.0))  # inside a circle, off the centre: empty
+
+
 def test_plot_toy_2d_rejects_bad_points(tmp_path: Path) -> None:
     with pytest.raises(GanforgeError, match=r"needs real points shaped \(N, 2\), got \(5, 3\)"):
         plot_toy_2d(np.zeros((5, 3)), np.zeros((5, 2)), None, tmp_path / "x.png")

@@ -60,6 +60,10 @@ class TrainConfig:
     channels: int | None = _opt(None, "1 (gray) or 3 (RGB); default: the data's")
     width: int = _opt(64, "base channel count of the conv nets (DCGAN's ngf/ndf)", ge=1)
     hidden: int = _opt(256, "smallest hidden width of the MLP nets (layers: h, 2h, 4h)", ge=1)
+    mlp_depth: int = _opt(0, "MLP nets with this many hidden layers, all --hidden wide (the toy "
+                          "papers' nets); 0: three, h, 2h, 4h", ge=0)
+    g_norm: str = _opt("auto", "BatchNorm in the MLP generator: auto (for images, not for "
+                       "points), batch or none", choices=("auto", "batch", "none"))
     d_norm: str = _opt("batch", "normalisation in D: batch, layer or none",
                        choices=("batch", "layer", "none"))
     ema: float = _opt(0.0, "decay of an exponential moving average of G (0 = off, e.g. 0.999)",
@@ -102,6 +106,10 @@ class TrainConfig:
     spectral_norm: bool = _opt(False, "spectral normalisation on D's layers (Miyato et al.)")
     diffaugment: str = _opt(
         "", "DiffAugment policies before D, e.g. color,translation,cutout (Zhao et al.)")
+    pack: int = _opt(1, "PacGAN: D judges packs of this many samples, all real or all fake, "
+                     "concatenated (Lin et al.); 1 = off", ge=1)
+    unroll: int = _opt(0, "unrolled GAN: G's loss through this many look-ahead steps of D "
+                       "(Metz et al.); 0 = off", ge=0)
     # ----- the variant's own options (an instance of its Options dataclass, or None) -----
     options: Any = _opt(None, "the variant's own typed options", cli=False)
 
@@ -119,7 +127,8 @@ class TrainConfig:
 FIELD_NAMES = tuple(f.name for f in fields(TrainConfig) if f.name != "options")
 #: The tricks (ganforge.tricks): options of the GAN variants that use the shared D/G plumbing.
 TRICK_OPTIONS = ("label_smoothing", "instance_noise", "feature_matching", "minibatch_disc",
-                 "minibatch_stddev", "historical_avg", "vbn", "spectral_norm", "diffaugment")
+                 "minibatch_stddev", "historical_avg", "vbn", "spectral_norm", "diffaugment",
+                 "pack", "unroll")
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -160,6 +169,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     if cfg.label_smoothing != 1.0 and cfg.loss == "wasserstein":
         raise ConfigError("--label-smoothing has no meaning for the wasserstein loss (no "
                           "targets); drop it or use --loss nonsaturating")
+    if cfg.batch_size % cfg.pack:
+        raise ConfigError(f"--batch-size {cfg.batch_size} is not a multiple of --pack {cfg.pack}; "
+                          "D judges whole packs: pick a batch size divisible by the pack size")
     from ganforge.tricks.diffaugment import parse_policy
 
     parse_policy(cfg.diffaugment)

@@ -70,3 +70,16 @@ def test_toy_coverage_pacgan_default_threshold() -> None:
     assert toy_coverage(samples, grid, std=0.05).min_count == 20
     missing = samples[100 * 19 :]  # drops modes 0..18 entirely: 6 modes left
     assert toy_coverage(missing[:600], grid, std=0.05, min_count=20).modes_covered == 6
+
+
+def test_toy_coverage_reverse_kl_by_hand() -> None:
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    # 3 high-quality samples on mode 0, 1 on mode 1, none on 2 and 3; one far sample is ignored
+    samples = np.array([[0.1, 0.0], [0.0, 0.1], [0.0, 0.0], [10.0, 0.0], [5.0, 5.0]])
+    got = toy_coverage(samples, centres, std=0.1, min_count=1)
+    want = 0.75 * math.log(0.75 * 4) + 0.25 * math.log(0.25 * 4)
+    assert got.reverse_kl == pytest.approx(want, rel=1e-12)
+    assert toy_coverage(samples[:3], centres, std=0.1).reverse_kl == pytest.approx(math.log(4))
+    even = toy_coverage(np.repeat(centres, 5, axis=0), centres, std=0.1)
+    assert even.reverse_kl == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(toy_coverage(samples[4:], centres, std=0.1).reverse_kl)

@@ -32,6 +32,10 @@ _MODES: dict[str, tuple[Callable[[], np.ndarray], float]] = {
 }
 
 
+#: The toy sets with discrete modes (scored by modes covered and high-quality samples).
+TOY_MIXTURES = tuple(_MODES)
+
+
 def toy_modes(name: str) -> tuple[np.ndarray, float]:
     """Mode centres (K, D) and per-mode standard deviation of a toy set with discrete modes."""
     if name not in _MODES:

@@ -8,6 +8,11 @@ as lost when fewer than 20 of 2,500 samples land in it on the 25-mode grid, one 
 expected per mode; `min_count=None` applies that rule in general, ceil(N / (5 K)) for N samples
 and K modes (20 for 2,500 samples on grid25). `min_count=1` gives the "at least one sample"
 count that the VEEGAN and PacGAN code log.
+
+`reverse_kl` is KL(p_G || p_data) between the mode histograms, as PacGAN reports it: p_G is the
+share of the high-quality samples registered to each mode, p_data uniform over the K equal-weight
+modes, so it is sum_k p_k log(K p_k) in nats (0 for an even spread, log K when every
+high-quality sample sits on one mode; NaN when there is none).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import xlogy
 
 from ganforge.errors import GanforgeError
 from ganforge.metrics._arrays import ArrayLike, as_pair, check_int, row_chunks, sq_dists, to_float64
@@ -30,6 +36,15 @@ class ToyCoverage:
     high_quality: float
     min_count: int
     counts: np.ndarray = field(compare=False, repr=False)
+
+    @property
+    def reverse_kl(self) -> float:
+        """KL(mode histogram of the high-quality samples || uniform), in nats."""
+        total = int(self.counts.sum())
+        if total == 0:
+            return math.nan
+        p = self.counts / total
+        return float(np.sum(xlogy(p, p * self.num_modes)))
 
 
 def _mode_stds(std: float | ArrayLike, k: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
 from ganforge.config import TrainConfig
@@ -30,6 +32,12 @@ def resolve_arch(cfg: TrainConfig, spec: DataSpec) -> str:
     return cfg.arch
 
 
+def mlp_widths(cfg: TrainConfig) -> tuple[int, ...]:
+    """G's MLP hidden widths (D takes them reversed): h, 2h, 4h, or --mlp-depth layers of h."""
+    h = cfg.hidden
+    return (h,) * cfg.mlp_depth if cfg.mlp_depth else (h, 2 * h, 4 * h)
+
+
 def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.Module:
     """G for the data's shape; `in_extra` widens its input (labels, codes). With --vbn its
     BatchNorms are virtual: the variant then wraps it with `tricks.bundle.finish_generator`."""
@@ -38,9 +46,10 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
         c, h, _ = spec.shape
         net: nn.Module = CONV_NETS[arch][0](cfg.latent_dim, c, h, cfg.width, in_extra)
     else:
-        h = cfg.hidden
         images = spec.kind == "image"
-        net = MLPGenerator(cfg.latent_dim, spec.shape, (h, 2 * h, 4 * h), images, images, in_extra)
+        norm = images if cfg.g_norm == "auto" else cfg.g_norm == "batch"
+        widths = mlp_widths(cfg)
+        net = MLPGenerator(cfg.latent_dim, spec.shape, widths, norm, images, in_extra)
     dcgan_init(net)
     return to_virtual_batchnorm(net) if cfg.vbn else net
 
@@ -49,16 +58,19 @@ def build_discriminator(
     cfg: TrainConfig, spec: DataSpec, in_extra: int = 0, out_dim: int = 1
 ) -> MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator:
     """D for the data's shape; `in_extra` adds input channels/features (labels). The minibatch
-    layers and spectral normalisation are applied here when the config asks for them."""
+    layers and spectral normalisation are applied here when the config asks for them; with
+    --pack M the input is M samples joined on the channel (feature) axis (tricks/pack.py)."""
     net: MLPDiscriminator | DCGANDiscriminator | InfoGANDiscriminator
     minibatch = (cfg.minibatch_disc, cfg.minibatch_stddev)
     arch = resolve_arch(cfg, spec)
     if arch in CONV_ARCHS:
         c, h, _ = spec.shape
-        net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, in_extra, out_dim, *minibatch)
+        extra = in_extra + (cfg.pack - 1) * c
+        net = CONV_NETS[arch][1](c, h, cfg.width, cfg.d_norm, extra, out_dim, *minibatch)
     else:
-        h = cfg.hidden
-        net = MLPDiscriminator(spec.shape, (4 * h, 2 * h, h), in_extra, out_dim, *minibatch)
+        extra = in_extra + (cfg.pack - 1) * math.prod(spec.shape)
+        widths = mlp_widths(cfg)[::-1]
+        net = MLPDiscriminator(spec.shape, widths, extra, out_dim, *minibatch)
     dcgan_init(net)
     if cfg.spectral_norm:
         apply_spectral_norm(net)

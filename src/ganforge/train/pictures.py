@@ -13,6 +13,7 @@ from ganforge.config import TrainConfig
 from ganforge.data import InMemoryDataset
 from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
+from ganforge.data.toy import TOY_MIXTURES, toy_modes
 from ganforge.train.checkpoint import guard_write
 from ganforge.train.run import RunDir
 from ganforge.variants.base import Nets, Variant, in_mode, main_net
@@ -43,6 +44,7 @@ class Pictures:
         self.real = (data.data[:TOY_POINTS].numpy()
                      if data.kind == "points" and isinstance(data, InMemoryDataset) else None)
         self.lim = _fixed_limits(self.real) if self.real is not None else None
+        self.modes = _modes_2d(cfg.data)
         self.frames: list[Path] = []
         self.last_frame_step = -1
         self.title = f"{cfg.model} on {cfg.data}"
@@ -89,7 +91,7 @@ class Pictures:
         else:
             box = (self.lim[0], self.lim[1])
             plot_toy_2d(self.real[:, :2], pts[:, :2], self._critic_2d(pts.shape[1]), path, title,
-                        lim=box)
+                        lim=box, modes=self.modes)
         self.frames.append(path)
         return path
 
@@ -109,6 +111,14 @@ class Pictures:
             with guard_write(self.run.root / "evolution.gif"):
                 make_gif(self.frames, self.run.root / "evolution.gif")
                 make_evolution_strip(self.frames, self.run.root / "evolution.png")
+
+
+def _modes_2d(data: str) -> tuple[np.ndarray, float] | None:
+    """The mode centres and std of a 2-D toy mixture (ring8, grid25), for the pictures."""
+    if data not in TOY_MIXTURES:
+        return None
+    centres, std = toy_modes(data)
+    return (centres, std) if centres.shape[1] == 2 else None
 
 
 def _fixed_limits(real: np.ndarray) -> tuple[tuple[float, float], ...]:

@@ -68,6 +68,9 @@ class Trainer:
         # Toy runs are short and their pictures small: about 20 frames make the animation.
         toy_every = 0 if data.kind == "image" else max(1, self.total // 20)
         self.sample_every = cfg.sample_every or toy_every
+        # Toy frames are drawn by step: an extra one at every epoch end would be hundreds of
+        # frames for a small toy set (20,000 points, batch 100: an epoch every 200 steps).
+        self.epoch_pictures = data.kind == "image"
         self.step = self.epoch = self.batch_index = 0
         self.last: dict[str, float] = {}  # each phase's latest loss (G runs every n_critic)
         self.epoch_sums = [0.0, 0.0, 0]  # D loss, G loss, count (for the epoch averages)
@@ -214,7 +217,8 @@ class Trainer:
         """Epoch summary, sample grid, checkpoint."""
         d_sum, g_sum, count = self.epoch_sums
         console.epoch_end(self.epoch, seconds, g_sum / max(count, 1), d_sum / max(count, 1))
-        self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.sample_nets())
+        if self.epoch_pictures:
+            self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.sample_nets())
         if self.batch_index >= len(self.loader):
             self.epoch += 1
             self.batch_index = 0

@@ -12,6 +12,7 @@ from ganforge.data.spec import DataSpec
 from ganforge.losses import make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Tricks, finish_generator
+from ganforge.tricks.pack import pack
 from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
 
 
@@ -27,7 +28,8 @@ class Unconditional(SingleCriticVariant):
         self.adv = make_loss(cfg.loss)
         self.probabilistic = self.adv.probabilistic
         self.clip = cfg.clip
-        self.tricks = Tricks(cfg, spec, self.param_groups())
+        self.tricks = Tricks(cfg, spec, self.param_groups(), packable=True,
+                            unroll_net=self.discriminator)
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         return {"D": list(self.discriminator.parameters()), "G": list(self.generator.parameters())}
@@ -38,6 +40,12 @@ class Unconditional(SingleCriticVariant):
 
     def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
         return (net or self.generator)(z=inputs["z"])
+
+    @torch.no_grad()
+    def critic(self, x: Tensor) -> Tensor:
+        """D's opinion of each x; with --pack M, of the pack of M copies of x (D's landscape)."""
+        m = self.tricks.pack
+        return super().critic(pack(x.repeat_interleave(m, 0), m) if m > 1 else x)
 
     def discriminator_loss(self, batch: Batch) -> Terms:
         with torch.no_grad():

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from matplotlib.patches import Circle
 
 from ganforge.errors import GanforgeError
 from ganforge.viz._common import PathLike, eval_d, new_figure, save_figure
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 Lim = float | Box | None
+Modes = tuple[np.ndarray, float]  # mode centres (K, 2) and their standard deviation
 
 
 def _points(x: object, name: str, max_points: int) -> np.ndarray:
@@ -51,6 +54,16 @@ def _levels(vals: np.ma.MaskedArray) -> np.ndarray:
     return np.linspace(lo, hi, 21)
 
 
+def draw_modes(ax: Any, modes: Modes, threshold: float = 3.0) -> None:
+    """Mark each mode's centre (+) and its `threshold`-sigma circle: a sample inside a circle is
+    high quality in the VEEGAN/PacGAN protocol (metrics/toy_coverage.py)."""
+    centres, std = modes
+    for cx, cy in np.asarray(centres, dtype=np.float64)[:, :2]:
+        ax.add_patch(Circle((cx, cy), threshold * std, fill=False, color="tab:green", lw=0.8))
+    ax.scatter(centres[:, 0], centres[:, 1], marker="+", s=30, c="tab:green", linewidths=0.8,
+               label=f"modes ({threshold:g} sigma)")
+
+
 def plot_toy_2d(
     real: np.ndarray,
     fake: np.ndarray,
@@ -60,12 +73,14 @@ def plot_toy_2d(
     lim: Lim = None,
     grid_size: int = 100,
     max_points: int = 5000,
+    modes: Modes | None = None,
 ) -> Path:
     """Scatter real (black) and generated (red) points over a filled contour of D(x).
 
     `d_fn` maps (K, 2) points to (K,) values and is evaluated on a `grid_size`² grid over the
     box; values in [0, 1] get a fixed 0..1 colour scale, anything else (critic scores) its own.
-    `lim` is a half-width (square ±lim box) or ((xmin, xmax), (ymin, ymax)).
+    `lim` is a half-width (square ±lim box) or ((xmin, xmax), (ymin, ymax)). `modes`: the
+    mixture's centres and std, drawn as centres and 3-sigma circles (`draw_modes`).
     """
     real, fake = _points(real, "real", max_points), _points(fake, "fake", max_points)
     (x0, x1), (y0, y1) = _box(real, fake, lim)
@@ -79,6 +94,8 @@ def plot_toy_2d(
         fig.colorbar(filled, ax=ax, label="D(x)")
     ax.scatter(real[:, 0], real[:, 1], s=4, c="black", alpha=0.6, label="real", linewidths=0)
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="tab:red", alpha=0.6, label="generated", linewidths=0)
+    if modes is not None:
+        draw_modes(ax, modes)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal", title=title or "")
     ax.legend(loc="upper right", fontsize="small", markerscale=3)
     return save_figure(fig, path)
