@@ -14,11 +14,9 @@ import contextlib
 import gzip
 import io
 import json
-import os
 import random
 import struct
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -40,31 +38,11 @@ from ganforge.train.run import RunDir
 from ganforge.train.session import load_data, spec_of
 from ganforge.train.trainer import Trainer
 from ganforge.variants import build_variant
+from untrusted import fuzz_settings, outcome, report  # noqa: F401 (report: fixture)
 
-#: GANFORGE_FUZZ_SCALE=50 for a long hunt; CI runs the default, a few seconds.
-SCALE = int(os.environ.get("GANFORGE_FUZZ_SCALE", "1"))
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt images
-FUZZ = settings(max_examples=200 * SCALE, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(FUZZ, max_examples=80 * SCALE)
-TRIED: Counter[str] = Counter()
-
-
-def outcome(loader: str, call: Callable[[], object]) -> object:
-    """Run one input through a loader: data, or a GanforgeError (anything else fails the test)."""
-    TRIED[loader] += 1
-    try:
-        return call()
-    except GanforgeError as exc:
-        assert "\n" not in str(exc), str(exc)
-        return exc
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report() -> Iterator[None]:
-    yield
-    for loader, n in sorted(TRIED.items()):
-        print(f"fuzz {loader}: {n} inputs, 0 tracebacks")
+FUZZ = fuzz_settings(200)
+FEW = fuzz_settings(80)
 
 
 @contextlib.contextmanager

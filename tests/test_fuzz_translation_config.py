@@ -6,15 +6,12 @@ data or a one-line `GanforgeError`, never another exception. Run with `-s` to se
 from __future__ import annotations
 
 import io
-import os
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -22,31 +19,12 @@ from ganforge.config import load_yaml
 from ganforge.configure import model_config, preset_values, valid_names, variant_of
 from ganforge.data.translation_load import load_paired, load_unpaired
 from ganforge.errors import GanforgeError
+from untrusted import fuzz_settings, outcome, report  # noqa: F401 (report: fixture)
 
-SCALE = int(os.environ.get("GANFORGE_FUZZ_SCALE", "1"))
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt images
-FUZZ = settings(max_examples=150 * SCALE, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(FUZZ, max_examples=50 * SCALE)
-TRIED: Counter[str] = Counter()
+FUZZ = fuzz_settings(150)
+FEW = fuzz_settings(50)
 CROP = 8  # load size 9: decoding stays cheap
-
-
-def outcome(loader: str, call: Callable[[], object]) -> object:
-    """Run one input through a loader: data, or a one-line GanforgeError (anything else fails)."""
-    TRIED[loader] += 1
-    try:
-        return call()
-    except GanforgeError as exc:
-        assert "\n" not in str(exc), str(exc)
-        return exc
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report() -> Iterator[None]:
-    yield
-    for loader, n in sorted(TRIED.items()):
-        print(f"fuzz {loader}: {n} inputs, 0 tracebacks")
 
 
 # ----- paired and unpaired images ----------------------------------------------------------------

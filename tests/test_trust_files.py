@@ -24,19 +24,10 @@ import ganforge
 from ganforge.cli.main import main
 from ganforge.train import session
 from ganforge.train.checkpoint import load_checkpoint
+from untrusted import Call
 
 TINY = {"width": 8, "hidden": 16, "latent_dim": 8, "batch_size": 16, "grid_size": 16,
         "log_every": 1000, "monitor_every": 0, "checkpoint_every": 1000, "sample_every": 1000}
-
-
-class _Call:
-    """Pickles as a call of `fn(*args)`: what a malicious file makes the full unpickler do."""
-
-    def __init__(self, fn: Callable[..., object], *args: object) -> None:
-        self.fn, self.args = fn, args
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return self.fn, self.args
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +68,9 @@ COMMANDS = {
 # ----- no code from data -------------------------------------------------------------------------
 def _payloads(marker: Path) -> dict[str, object]:
     """Objects whose unpickling would create `marker`."""
-    return {"os.system": _Call(os.system, f"touch '{marker}'"),
-            "builtins.exec": _Call(builtins.exec, f"open(r'{marker}', 'w').close()"),
-            "builtins.open": _Call(builtins.open, str(marker), "w")}
+    return {"os.system": Call(os.system, f"touch '{marker}'"),
+            "builtins.exec": Call(builtins.exec, f"open(r'{marker}', 'w').close()"),
+            "builtins.open": Call(builtins.open, str(marker), "w")}
 
 
 def _evil_files(marker: Path) -> dict[str, Callable[[Path], None]]:

@@ -16,16 +16,7 @@ from PIL import Image
 
 import ganforge
 from ganforge.cli.main import main
-
-
-class _Call:
-    """Pickles as a call of `fn(*args)`: what a malicious file makes the full unpickler do."""
-
-    def __init__(self, fn: object, *args: object) -> None:
-        self.fn, self.args = fn, args
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return self.fn, self.args
+from untrusted import Call
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +52,7 @@ def _refused(args: list[str], marker: Path, name: str,
 
 
 def _evil(marker: Path, how: str) -> object:
-    payload = _Call(os.system, f"touch '{marker}'")
+    payload = Call(os.system, f"touch '{marker}'")
     return {"format": 2, "variant": payload} if how != "weights" else payload
 
 
