@@ -24,7 +24,7 @@ def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str,
     if (out / "config.yaml").is_file():
         done = [r["step"] for r in RunDir(out).read_log() if "step" in r]
         if not done or max(done) < steps:
-            session.resume(out)
+            session.resume(out, {"steps": steps})  # a schedule set in shares of the steps follows
     else:
         ganforge.train(model, steps=steps, out=out, **opts)
     return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
