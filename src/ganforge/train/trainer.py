@@ -226,10 +226,13 @@ class Trainer:
         self.save()
 
     def _finish(self, console: Console) -> None:
-        """Final weights, loss curve and animations."""
+        """Final weights, loss curve, animations and the HTML report."""
+        from ganforge.report import write_report  # late: the report reads what this writes
+
         self.write_exports(self.run.root)
         self.pictures.finish()
         self.save()
+        write_report(self.run.root)
         console.write("Training complete and models saved.")
 
     def write_exports(self, folder: Path) -> None:
