@@ -12,7 +12,7 @@ from ganforge.report.collect import RunContents
 
 CSS = """
 body{font:16px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
-background:#fafafa}
+background:#fafafa;overflow-wrap:anywhere}
 main{max-width:960px;margin:0 auto;padding:12px 16px 48px}
 h1{font-size:1.5em;margin:.6em 0 .2em}h2{font-size:1.2em;margin-top:1.6em;
 border-bottom:1px solid #ddd;padding-bottom:.2em}
@@ -23,7 +23,8 @@ img.px{image-rendering:pixelated;width:min(100%,512px)}
 table{border-collapse:collapse;font-size:.9em;margin:6px 0}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0 18px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,260px),1fr));
+gap:0 18px}.grid>div{min-width:0}
 .slider{display:flex;gap:10px;align-items:center;flex-wrap:wrap}
 .slider input{flex:1;min-width:180px}
 .event{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px;margin:8px 0}
