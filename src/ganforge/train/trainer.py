@@ -174,7 +174,8 @@ class Trainer:
         if i % self.cfg.log_every == 0:
             console.batch(self.epoch, self.epochs, i, len(self.loader), d, g)
         console.advance(d, g)
-        log.write(json.dumps({"step": self.step, "epoch": self.epoch, **stats}) + "\n")
+        log.write(json.dumps({"step": self.step, "epoch": self.epoch, **stats,
+                              "time": round(time.time(), 3)}) + "\n")
         self.hooks.step(self.step, stats, {g: float(o.param_groups[0]["lr"])
                                            for g, o in self.opts.items()})
 
