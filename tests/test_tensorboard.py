@@ -79,3 +79,14 @@ def test_a_resumed_run_continues_the_curves_without_repeats(tmp_path: Path) -> N
     curve = read_events(out / "tensorboard").Scalars("loss/g_loss")
     assert [e.step for e in curve] == [1, 2, 3, 4, 5, 6, 7]
     assert 999.0 not in [e.value for e in curve]  # steps 5-6 trained again replace the stale
+
+
+def test_eval_of_a_tensorboard_run_adds_its_metrics(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    ganforge.train("gan", data="ring8", steps=4, tensorboard=True, out=out, quiet=True, **TINY)
+    assert main(["eval", str(out), "--metrics", "w1,modes", "--n", "200"]) == 0
+    events = read_events(out / "tensorboard")
+    (w1,) = events.Scalars("eval/w1")
+    assert w1.step == 4 and w1.value > 0
+    (prov,) = events.Tensors("eval/provenance/text_summary")
+    assert "features: raw" in prov.tensor_proto.string_val[0].decode()

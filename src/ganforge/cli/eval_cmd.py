@@ -102,4 +102,10 @@ def keep_in_run(report: Any, run: Path) -> Path | None:
         print(f"note: could not keep the record in {folder} ({exc.strerror or exc})")
         return None
     print(f"Kept the record in {path} (shown by ganforge report {run})")
+    if (run / "tensorboard").is_dir():  # the run was trained with --tensorboard
+        from ganforge.train.run import RunDir
+        from ganforge.train.tensorboard import log_evaluation
+
+        steps = [r["step"] for r in RunDir(run).read_log()]
+        log_evaluation(run / "tensorboard", report.to_dict(), max(steps, default=0))
     return path

@@ -78,3 +78,18 @@ class TensorBoardHook(TrainHook):
             with guard_write(self.folder):
                 self.writer.close()
             self.writer = None
+
+
+def log_evaluation(folder: Path, record: dict[str, Any], step: int) -> None:
+    """Add an evaluation's headline values (`ganforge eval RUN --json` record) as eval/<metric>
+    scalars at the run's last step, with its provenance as text."""
+    writer = summary_writer(folder)
+    try:
+        for result in record.get("results", []):
+            if isinstance(result.get("value"), (int, float)):
+                writer.add_scalar(f"eval/{result['metric']}", float(result["value"]), step)
+        facts = ", ".join(f"{k}: {v}" for k, v in record.get("provenance", {}).items())
+        writer.add_text("eval/provenance", facts, step)
+    finally:
+        with guard_write(folder):
+            writer.close()
