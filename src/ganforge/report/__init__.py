@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from ganforge.report.collect import RunContents, collect, read_png
 from ganforge.report.page import render
@@ -29,9 +29,11 @@ def loss_curve_png(c: RunContents) -> bytes | None:
         return plot_losses(c.records, Path(tmp) / "curve.png").read_bytes()
 
 
-def write_report(run: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of the run folder `run` to `out` (default: RUN/report.html)."""
-    contents = collect(run)
+def write_report(run: str | Path, out: str | Path | None = None,
+                 config: dict[str, Any] | None = None) -> Path:
+    """Write the report of the run folder `run` to `out` (default: RUN/report.html); `config`:
+    the run's resolved options when the caller holds them (else read from config.yaml)."""
+    contents = collect(run, config)
     html = render(contents, loss_curve_png(contents))
     path = Path(out) if out is not None else contents.root / REPORT_NAME
     with guard_write(path):  # a full disk or read-only folder is one line naming the file

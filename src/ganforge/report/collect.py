@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from ganforge.errors import RunError
+from ganforge.errors import GanforgeError, RunError
 from ganforge.monitor import FailureEvent
 from ganforge.train.run import RunDir
 
@@ -124,7 +124,7 @@ def figure_caption(variant: str) -> str:
 
     try:
         cls = VARIANTS.get(variant)
-    except Exception:  # an unknown variant was refused by run.config() already
+    except GanforgeError:  # an unknown variant was refused by run.config() already
         return ""
     if getattr(cls, "preview_source", "noise") != "held_out":
         return ""
@@ -132,10 +132,12 @@ def figure_caption(variant: str) -> str:
     return doc[0] if doc else ""
 
 
-def collect(path: str | Path) -> RunContents:
-    """Read and check everything a report of the run at `path` shows."""
+def collect(path: str | Path, config: dict[str, Any] | None = None) -> RunContents:
+    """Read and check everything a report of the run at `path` shows (`config`: the resolved
+    options when the caller holds them, as the trainer does; else config.yaml, checked)."""
     run = RunDir.open(path)
-    config = run.config()
+    if config is None:
+        config = run.config().to_dict()
     meta = run.meta()
     log = run.read_log()
     records = [r for r in log if "event" not in r]
@@ -143,6 +145,6 @@ def collect(path: str | Path) -> RunContents:
     for title, name in (("evolution", "evolution.png"),):
         if (run.root / name).is_file():
             extra[title] = read_png(run.root / name)
-    return RunContents(run.root, config.to_dict(), meta, records, read_events(log),
+    return RunContents(run.root, config, meta, records, read_events(log),
                        read_frames(run, records), read_evals(run.root),
-                       figure_caption(config.variant), extra)
+                       figure_caption(str(config.get("variant"))), extra)

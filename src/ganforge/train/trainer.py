@@ -245,7 +245,7 @@ class Trainer:
         self.write_exports(self.run.root)
         self.pictures.finish()
         self.save()
-        write_report(self.run.root)
+        write_report(self.run.root, config=self.cfg.to_dict())
         console.write("Training complete and models saved.")
 
     def write_exports(self, folder: Path) -> None:
