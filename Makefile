@@ -10,7 +10,7 @@ SHARED_DATA := $(abspath ../shared/data)
 export GANFORGE_DATA ?= $(SHARED_DATA)
 DEMO_EPOCHS ?= 2
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup browser demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-setup: $(VENV)/.installed
+# Chromium for the report's browser test (tests/test_report_browser.py), from the system's
+# packages where apt-get is available; when it cannot be installed, set-up goes on and that
+# test skips saying how to install it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	    { $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -q --no-install-recommends chromium; } >/dev/null \
+	    || echo "note: could not install chromium; the browser test will skip"; \
+	  else echo "note: no apt-get here; install Chromium to run the browser test"; fi; }
+
+setup: $(VENV)/.installed browser
 
 demo: setup
 	@run=runs/demo-$$(date +%Y%m%d-%H%M%S); \

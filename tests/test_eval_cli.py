@@ -146,6 +146,9 @@ def test_eval_tiny_trained_run(tmp_path, tiny) -> None:
           "--json", str(again)])
     assert json.loads(again.read_text())["results"][0]["value"] == pytest.approx(
         record["results"][0]["value"], rel=1e-4)
+    kept = sorted((run_dir / "evals").glob("eval-*.json"))  # for ganforge report and compare
+    assert len(kept) == 2
+    assert record["results"] in [json.loads(k.read_text())["results"] for k in kept]
 
 
 def bad_input_cases(tmp: Path, real: Path) -> list[tuple[list[str], str]]:

@@ -9,6 +9,7 @@ Building a config from user values (and which variant options exist) is `ganforg
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,9 @@ class TrainConfig:
     max_rollbacks: int = _opt(3, "--on-failure rollback: rollbacks allowed before training stops",
                               ge=0)
     grid_size: int = _opt(64, "number of images in the sample grids", ge=1)
+    tensorboard: bool = _opt(False, "also write TensorBoard event files into RUN/tensorboard/ "
+                             "(losses, D outputs, learning rates, images/s, samples, monitor "
+                             "events; needs the tensorboard extra)")
     # ----- tricks: options that compose with every variant (see ganforge.tricks) -----
     label_smoothing: float = _opt(
         1.0, "D's target for real data: one-sided label smoothing, 0.9 (Salimans et al.); 1 = off",
@@ -172,6 +176,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     if cfg.batch_size % cfg.pack:
         raise ConfigError(f"--batch-size {cfg.batch_size} is not a multiple of --pack {cfg.pack}; "
                           "D judges whole packs: pick a batch size divisible by the pack size")
+    if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install "
+                          "'ganforge[tensorboard]' (or pip install tensorboard)")
     from ganforge.tricks.diffaugment import parse_policy
 
     parse_policy(cfg.diffaugment)

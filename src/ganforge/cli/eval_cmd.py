@@ -4,6 +4,8 @@ translation run (pix2pix, cyclegan) is scored on its own dataset's split with it
 from __future__ import annotations
 
 import argparse
+import datetime
+from pathlib import Path
 from typing import Any
 
 from ganforge.errors import ConfigError
@@ -79,4 +81,31 @@ def run(args: argparse.Namespace) -> int:
     print(report.table())
     if args.json:
         print(f"Wrote {report.write_json(args.json)}")
+    if args.run:
+        keep_in_run(report, Path(args.run))
     return 0
+
+
+def keep_in_run(report: Any, run: Path) -> Path | None:
+    """Save the record in RUN/evals/ as well, so the run's report and comparisons show it; a
+    read-only run folder (someone else's) is a note, not an error."""
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = run / "evals"
+    path = folder / f"eval-{stamp}.json"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"eval-{stamp}-{n}.json"
+    try:
+        report.write_json(path)
+    except OSError as exc:
+        print(f"note: could not keep the record in {folder} ({exc.strerror or exc})")
+        return None
+    print(f"Kept the record in {path} (shown by ganforge report {run})")
+    if (run / "tensorboard").is_dir():  # the run was trained with --tensorboard
+        from ganforge.train.run import RunDir
+        from ganforge.train.tensorboard import log_evaluation
+
+        steps = [r["step"] for r in RunDir(run).read_log()]
+        log_evaluation(run / "tensorboard", report.to_dict(), max(steps, default=0))
+    return path

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from ganforge.cli import convert_cmd, eval_cmd, list_cmd, sample_cmd, train_cmd, translate_cmd
+from ganforge.cli import (
+    compare_cmd,
+    convert_cmd,
+    eval_cmd,
+    list_cmd,
+    report_cmd,
+    sample_cmd,
+    train_cmd,
+    translate_cmd,
+)
 from ganforge.cli.parser import OneLineParser
 from ganforge.errors import GanforgeError
 
@@ -18,7 +27,8 @@ def build_parser(argv: list[str] | None = None) -> OneLineParser:
     parser.add_argument("--version", action="version", version=f"ganforge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     train_cmd.add_parser(sub, argv)
-    for module in (sample_cmd, translate_cmd, list_cmd, eval_cmd, convert_cmd):
+    for module in (sample_cmd, translate_cmd, list_cmd, eval_cmd, report_cmd, compare_cmd,
+                   convert_cmd):
         module.add_parser(sub)
     return parser
 

@@ -27,7 +27,7 @@ from ganforge.variants import Variant, build_variant
 #: Options that may change when a run is resumed; everything else defines the run.
 RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "max_rollbacks", "device",
                     "sample_every", "checkpoint_every", "monitor_every", "data_dir",
-                    "snapshot_every")
+                    "snapshot_every", "tensorboard")
 
 
 def resolve_device(name: str) -> torch.device:

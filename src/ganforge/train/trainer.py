@@ -26,6 +26,7 @@ from ganforge.monitor import FailureEvent, FailureMonitor
 from ganforge.train.checkpoint import save_checkpoint, save_weights
 from ganforge.train.console import Console
 from ganforge.train.ema import EMA
+from ganforge.train.hooks import Hooks
 from ganforge.train.interrupt import StopFlag, graceful_interrupt
 from ganforge.train.optim import make_optimizers
 from ganforge.train.pictures import Pictures
@@ -77,6 +78,7 @@ class Trainer:
         self.events: list[FailureEvent] = []
         self.rollback = Rollback(run, cfg.max_rollbacks) if cfg.on_failure == "rollback" else None
         self.quiet = quiet
+        self.hooks = Hooks.for_run(cfg, run)  # TensorBoard and other watchers
 
     # ----- one step -------------------------------------------------------------------------
     def _phase(self, phase: Phase, batch: Batch) -> Terms:
@@ -140,6 +142,7 @@ class Trainer:
                     status = self._epoch(console, log, stop)
         finally:
             console.close()
+            self.hooks.close()
         if status == "complete":
             self._finish(console)
         return TrainResult(self.run, self.step, status, self.events)
@@ -171,7 +174,10 @@ class Trainer:
         if i % self.cfg.log_every == 0:
             console.batch(self.epoch, self.epochs, i, len(self.loader), d, g)
         console.advance(d, g)
-        log.write(json.dumps({"step": self.step, "epoch": self.epoch, **stats}) + "\n")
+        log.write(json.dumps({"step": self.step, "epoch": self.epoch, **stats,
+                              "time": round(time.time(), 3)}) + "\n")
+        self.hooks.step(self.step, stats, {g: float(o.param_groups[0]["lr"])
+                                           for g, o in self.opts.items()})
 
     def _after_step(self, batch: Batch, stats: dict[str, float], log: Any, stop: StopFlag) -> str:
         """Monitor, periodic pictures and checkpoints, and Ctrl-C."""
@@ -184,7 +190,7 @@ class Trainer:
         if status != "complete":
             return status
         if self.sample_every and self.step % self.sample_every == 0:
-            self.pictures.save(f"step_{self.step:07d}", self.step, self.sample_nets())
+            self._picture(f"step_{self.step:07d}")
         if self.cfg.snapshot_every and self.step % self.cfg.snapshot_every == 0:
             self.write_exports(self.run.root / "snapshots" / f"step_{self.step:07d}")
         if self.step % self.cfg.checkpoint_every == 0 or stop.requested:
@@ -201,6 +207,7 @@ class Trainer:
         for event in events:
             self.events.append(event)
             print(event.format(), flush=True)
+            self.hooks.event(event)
             log.write(json.dumps({"step": self.step, "event": event.to_dict()}) + "\n")
             if self.rollback is not None and self.rollback.recover(self, event, log):
                 return "rolled_back"
@@ -213,12 +220,18 @@ class Trainer:
                 return "failed"
         return "complete"
 
+    def _picture(self, tag: str) -> None:
+        """Save the picture of this moment as samples/<tag>.png and tell the hooks."""
+        path = self.pictures.save(tag, self.step, self.sample_nets())
+        if path is not None:
+            self.hooks.picture(self.step, tag, path)
+
     def _end_epoch(self, console: Console, seconds: float) -> None:
         """Epoch summary, sample grid, checkpoint."""
         d_sum, g_sum, count = self.epoch_sums
         console.epoch_end(self.epoch, seconds, g_sum / max(count, 1), d_sum / max(count, 1))
         if self.epoch_pictures:
-            self.pictures.save(f"epoch_{self.epoch:03d}", self.step, self.sample_nets())
+            self._picture(f"epoch_{self.epoch:03d}")
         if self.batch_index >= len(self.loader):
             self.epoch += 1
             self.batch_index = 0
@@ -226,10 +239,13 @@ class Trainer:
         self.save()
 
     def _finish(self, console: Console) -> None:
-        """Final weights, loss curve and animations."""
+        """Final weights, loss curve, animations and the HTML report."""
+        from ganforge.report import write_report  # late: the report reads what this writes
+
         self.write_exports(self.run.root)
         self.pictures.finish()
         self.save()
+        write_report(self.run.root, config=self.cfg.to_dict())
         console.write("Training complete and models saved.")
 
     def write_exports(self, folder: Path) -> None:
