@@ -36,7 +36,7 @@ demo: setup
 	@run=runs/demo-$$(date +%Y%m%d-%H%M%S); \
 	$(BIN)/ganforge train dcgan --data mnist --epochs $(DEMO_EPOCHS) --out $$run && \
 	$(BIN)/ganforge sample $$run --n 64 --out $$run/grid.png && \
-	echo "Demo run: $$run (samples/, loss_curve.png, grid.png)"
+	echo "Demo run: $$run (samples/, loss_curve.png, report.html, grid.png)"
 
 test: setup
 	$(BIN)/python -m pytest
