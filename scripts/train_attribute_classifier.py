@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import time
 from typing import Any
@@ -30,9 +29,9 @@ from ganforge.data.celeba import load_celeba
 from ganforge.data.multidomain import MultiDomainImages
 from ganforge.features.classifier import (
     ASSETS,
-    MANIFEST,
     DomainClassifier,
     classifier_spec,
+    record_in_manifest,
     to_input,
 )
 from ganforge.features.weights import file_sha256
@@ -140,9 +139,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ASSETS.mkdir(parents=True, exist_ok=True)
     entry = train_and_save(args.data_dir, args.epochs, args.seed, args.threads)
-    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
-    manifest[NAME] = entry
-    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    record_in_manifest(NAME, entry)
     print(f"{NAME}: held-out accuracy {entry['attribute_accuracy']}, sha256 {entry['sha256']}")
 
 

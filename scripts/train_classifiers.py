@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import time
 from typing import Any
@@ -22,7 +21,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.data import load_dataset
-from ganforge.features.classifier import ASSETS, DATASETS, MANIFEST, DomainClassifier, to_input
+from ganforge.features.classifier import (
+    ASSETS,
+    DATASETS,
+    DomainClassifier,
+    record_in_manifest,
+    to_input,
+)
 from ganforge.features.weights import file_sha256
 
 #: Epochs per classifier: enough for >= 99.2 % (MNIST) and >= 91 % (Fashion-MNIST) test accuracy.
@@ -109,11 +114,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ASSETS.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
     for name in [args.only] if args.only else sorted(DATASETS, reverse=True):
         entry = train_one(name, args.epochs or EPOCHS[name], args.seed, args.data_dir)
-        manifest[name] = entry
-        MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        record_in_manifest(name, entry)
         print(f"{name}: test accuracy {entry['test_accuracy']:.2%}, sha256 {entry['sha256']}")
 
 

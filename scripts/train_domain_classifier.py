@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import time
@@ -31,9 +30,9 @@ from torch import Tensor
 from ganforge.data import load_dataset
 from ganforge.features.classifier import (
     ASSETS,
-    MANIFEST,
     DomainClassifier,
     classifier_spec,
+    record_in_manifest,
     to_input,
 )
 from ganforge.features.weights import file_sha256
@@ -156,9 +155,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ASSETS.mkdir(parents=True, exist_ok=True)
     entry = train_and_save(args.data, args.epochs, args.seed, args.threads)
-    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {}
-    manifest[NAME] = entry
-    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    record_in_manifest(NAME, entry)
     print(f"{NAME}: test accuracy {entry['test_accuracy']:.2%}, sha256 {entry['sha256']}")
 
 

@@ -136,6 +136,13 @@ def read_manifest() -> dict[str, Any]:
     return dict(json.loads(MANIFEST.read_text()))
 
 
+def record_in_manifest(name: str, entry: dict[str, Any]) -> None:
+    """Set classifier `name`'s entry in classifiers.json (the training scripts' last step)."""
+    manifest = read_manifest()
+    manifest[name] = entry
+    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
 def classifier_info(name: str) -> ClassifierInfo:
     """The manifest entry of a domain classifier, with a one-line error when it is missing."""
     entry = read_manifest().get(name)
