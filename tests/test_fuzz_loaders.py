@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import random
 import struct
@@ -26,7 +25,6 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
 
 from ganforge.api import make_config
 from ganforge.data import idx
@@ -38,7 +36,7 @@ from ganforge.train.run import RunDir
 from ganforge.train.session import load_data, spec_of
 from ganforge.train.trainer import Trainer
 from ganforge.variants import build_variant
-from untrusted import fuzz_settings, outcome, report  # noqa: F401 (report: fixture)
+from untrusted import damaged_files, fuzz_settings, image_bytes, outcome, report  # noqa: F401 (report: fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt images
 FUZZ = fuzz_settings(200)
@@ -97,36 +95,17 @@ def test_fuzz_idx_gzip_files(cut: int, flip: int, at: int) -> None:
 
 
 # ----- image folders -----------------------------------------------------------------------------
-def _image_bytes(fmt: str, mode: str, size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, 128).save(buf, format=fmt)
-    return buf.getvalue()
-
-
-IMAGES = [_image_bytes(f, m, s) for f, m, s in [
+IMAGES = [image_bytes(f, m, s) for f, m, s in [
     ("PNG", "RGB", (9, 7)), ("PNG", "LA", (4, 12)), ("JPEG", "RGB", (16, 16)),
     ("GIF", "P", (5, 5)), ("BMP", "RGB", (3, 8)), ("TIFF", "I;16", (6, 6)),
     ("WEBP", "RGBA", (8, 8)), ("PNG", "1", (10, 2))]]
 EXTENSIONS = [".png", ".jpg", ".gif", ".bmp", ".tif", ".webp", ".jpeg", ".tiff"]
-
-
-@st.composite
-def image_file(draw: st.DrawFn) -> tuple[str, bytes]:
-    """A real image, truncated and/or with bytes changed, or random bytes, under an image name."""
-    if draw(st.booleans()):
-        raw = bytearray(draw(st.sampled_from(IMAGES)))
-        raw = raw[: draw(st.integers(0, len(raw)))]
-        for _ in range(draw(st.integers(0, 3))):
-            if raw:
-                raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
-        data = bytes(raw)
-    else:
-        data = draw(st.binary(max_size=256))
-    return draw(st.sampled_from(EXTENSIONS)), data
+#: A real image, truncated and/or with bytes changed, or random bytes, under an image name.
+IMAGE_FILES = damaged_files(IMAGES, EXTENSIONS, always_cut=True, changes=3, random_size=256)
 
 
 @FEW
-@given(files=st.lists(image_file(), min_size=1, max_size=4),
+@given(files=st.lists(IMAGE_FILES, min_size=1, max_size=4),
        size=st.integers(1, 12), channels=st.sampled_from([1, 3]))
 def test_fuzz_image_folder(files: list[tuple[str, bytes]], size: int, channels: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:

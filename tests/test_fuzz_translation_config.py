@@ -5,7 +5,6 @@ data or a one-line `GanforgeError`, never another exception. Run with `-s` to se
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -13,13 +12,12 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image
 
 from ganforge.config import load_yaml
 from ganforge.configure import model_config, preset_values, valid_names, variant_of
 from ganforge.data.translation_load import load_paired, load_unpaired
 from ganforge.errors import GanforgeError
-from untrusted import fuzz_settings, outcome, report  # noqa: F401 (report: fixture)
+from untrusted import damaged_files, fuzz_settings, image_bytes, outcome, report  # noqa: F401 (report: fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow on corrupt images
 FUZZ = fuzz_settings(150)
@@ -28,35 +26,15 @@ CROP = 8  # load size 9: decoding stays cheap
 
 
 # ----- paired and unpaired images ----------------------------------------------------------------
-def _image(fmt: str, mode: str, size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, 90).save(buf, format=fmt)
-    return buf.getvalue()
-
-
 #: Pairs twice as wide as high, and shapes that are not (too narrow, square, one pixel, tall).
-IMAGES = [_image(f, m, s) for f, m, s in [
+IMAGES = [image_bytes(f, m, s, value=90) for f, m, s in [
     ("PNG", "RGB", (16, 8)), ("JPEG", "RGB", (32, 16)), ("PNG", "L", (20, 10)),
     ("PNG", "RGBA", (12, 6)), ("GIF", "P", (8, 4)), ("PNG", "RGB", (15, 8)),
     ("JPEG", "RGB", (16, 16)), ("BMP", "RGB", (1, 1)), ("PNG", "I;16", (8, 16)),
     ("WEBP", "RGB", (10, 5))]]
 EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".txt", ""]
-
-
-@st.composite
-def image_file(draw: st.DrawFn) -> tuple[str, bytes]:
-    """A real image, possibly cut and with bytes changed, or random bytes, under some name."""
-    if draw(st.booleans()):
-        raw = bytearray(draw(st.sampled_from(IMAGES)))
-        if draw(st.booleans()):
-            raw = raw[: draw(st.integers(0, len(raw)))]
-        for _ in range(draw(st.integers(0, 2))):
-            if raw:
-                raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
-        data = bytes(raw)
-    else:
-        data = draw(st.binary(max_size=128))
-    return draw(st.sampled_from(EXTENSIONS)), data
+#: A real image, possibly cut and with bytes changed, or random bytes, under some name.
+IMAGE_FILES = damaged_files(IMAGES, EXTENSIONS, always_cut=False, changes=2, random_size=128)
 
 
 def _write(folder: Path, files: list[tuple[str, bytes]]) -> None:
@@ -66,7 +44,7 @@ def _write(folder: Path, files: list[tuple[str, bytes]]) -> None:
 
 
 @FEW
-@given(files=st.lists(image_file(), max_size=4), split=st.sampled_from(["train", "test", "x"]),
+@given(files=st.lists(IMAGE_FILES, max_size=4), split=st.sampled_from(["train", "test", "x"]),
        direction=st.sampled_from(["AtoB", "BtoA", "up"]), nested=st.booleans())
 def test_fuzz_paired_loader(files: list[tuple[str, bytes]], split: str, direction: str,
                             nested: bool) -> None:
@@ -79,7 +57,7 @@ def test_fuzz_paired_loader(files: list[tuple[str, bytes]], split: str, directio
 
 
 @FEW
-@given(a=st.lists(image_file(), max_size=3), b=st.lists(image_file(), max_size=3),
+@given(a=st.lists(IMAGE_FILES, max_size=3), b=st.lists(IMAGE_FILES, max_size=3),
        missing=st.sampled_from(["", "trainA", "trainB"]), channels=st.sampled_from([1, 3, 2]))
 def test_fuzz_unpaired_loader(a: list[tuple[str, bytes]], b: list[tuple[str, bytes]],
                               missing: str, channels: int) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from PIL import Image
 
 from ganforge.errors import GanforgeError
 
@@ -39,6 +42,34 @@ def report() -> Iterator[None]:
     for loader, n in sorted(TRIED.items()):
         print(f"fuzz {loader}: {n} inputs, 0 tracebacks")
     TRIED.clear()
+
+
+def image_bytes(fmt: str, mode: str, size: tuple[int, int], value: int = 128) -> bytes:
+    """A uniform image of `size` in `mode`, encoded as `fmt`."""
+    buf = io.BytesIO()
+    Image.new(mode, size, value).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def damaged_files(images: Sequence[bytes], extensions: Sequence[str], *, always_cut: bool,
+                  changes: int, random_size: int) -> st.SearchStrategy[tuple[str, bytes]]:
+    """(extension, bytes): one of `images` cut (always, or half the time) and with up to
+    `changes` bytes changed, or up to `random_size` random bytes."""
+    @st.composite
+    def draw_file(draw: st.DrawFn) -> tuple[str, bytes]:
+        if draw(st.booleans()):
+            raw = bytearray(draw(st.sampled_from(images)))
+            if always_cut or draw(st.booleans()):
+                raw = raw[: draw(st.integers(0, len(raw)))]
+            for _ in range(draw(st.integers(0, changes))):
+                if raw:
+                    raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
+            data = bytes(raw)
+        else:
+            data = draw(st.binary(max_size=random_size))
+        return draw(st.sampled_from(extensions)), data
+
+    return draw_file()
 
 
 class Call:
