@@ -36,3 +36,30 @@ def gan_presets() -> list[str]:
 
     return [name for name in PRESETS.names()
             if not hasattr(VARIANTS.get(preset_values(name)["variant"]), "translate")]
+
+
+def train_and_interrupt(model: str, steps: int, tmp_path: Path,
+                        monkeypatch: pytest.MonkeyPatch, **opts: object) -> None:
+    """Train `model` for `steps` into tmp_path/full, and again into tmp_path/cut stopped by a
+    Ctrl-C during its 3rd step (saved at step 3), for the bitwise-resume tests to resume."""
+    import signal
+
+    import ganforge
+    from ganforge.api import make_config
+    from ganforge.train import session
+    from ganforge.train.trainer import Trainer
+
+    ganforge.train(model, steps=steps, out=str(tmp_path / "full"), quiet=True, **opts)
+    original = Trainer.train_step
+
+    def interrupt_at_step_3(self: Trainer, batch):  # noqa: ANN001, ANN202
+        stats = original(self, batch)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return stats
+
+    monkeypatch.setattr(Trainer, "train_step", interrupt_at_step_3)
+    cut = session.start(make_config(model, steps=steps, out=str(tmp_path / "cut"), **opts),
+                        quiet=True)
+    monkeypatch.setattr(Trainer, "train_step", original)
+    assert cut.status == "interrupted" and cut.step == 3

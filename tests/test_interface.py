@@ -4,8 +4,6 @@ resumes bitwise across the decay boundary, and every option is held to its type 
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 import ganforge
+from conftest import train_and_interrupt
 from ganforge.api import make_config
 from ganforge.cli.main import main
 from ganforge.config import TrainConfig
@@ -150,20 +149,8 @@ def test_trainer_applies_the_schedule(tmp_path: Path) -> None:
 def test_resume_across_the_decay_boundary_is_bitwise(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     opts = {**SMALL, "lr_policy": "linear", "checkpoint_every": 1000, "data": "ring8"}
-    ganforge.train("gan", steps=10, out=tmp_path / "full", quiet=True, **opts)
-    original = Trainer.train_step
-
-    def interrupt_at_step_3(self: Trainer, batch):  # noqa: ANN001, ANN202
-        stats = original(self, batch)
-        if self.step == 2:  # Ctrl-C during the 3rd step; the decay starts at step 5
-            os.kill(os.getpid(), signal.SIGINT)
-        return stats
-
-    monkeypatch.setattr(Trainer, "train_step", interrupt_at_step_3)
-    cut = session.start(make_config("gan", steps=10, out=str(tmp_path / "cut"), **opts),
-                        quiet=True)
-    assert cut.status == "interrupted" and cut.step == 3
-    monkeypatch.setattr(Trainer, "train_step", original)
+    # cut at step 3; the decay starts at step 5
+    train_and_interrupt("gan", 10, tmp_path, monkeypatch, **opts)
     session.resume(tmp_path / "cut", quiet=True)
     full, part = (load_checkpoint(tmp_path / d / "checkpoints" / "last.pt")["variant"]
                   for d in ("full", "cut"))

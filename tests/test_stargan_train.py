@@ -4,20 +4,18 @@ and `translate --attrs` checked against G applied to hand-edited labels."""
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
 import torch
 
 import ganforge
+from conftest import train_and_interrupt
 from ganforge.api import load_run, make_config
 from ganforge.cli.main import main
 from ganforge.errors import ConfigError
 from ganforge.train import session
 from ganforge.train.checkpoint import load_checkpoint
-from ganforge.train.trainer import Trainer
 from test_stargan_data import SUBSET, _domains, make_celeba
 
 pytestmark = pytest.mark.skipif(not SUBSET.is_dir(), reason="no shared CelebA subset")
@@ -52,20 +50,7 @@ def test_a_few_steps_log_every_term(trained: Path) -> None:
 
 def test_resume_is_bitwise(faces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opts = {**TINY, "data_dir": str(faces), "lr_policy": "linear", "checkpoint_every": 1000}
-    ganforge.train("stargan", steps=6, out=str(tmp_path / "full"), quiet=True, **opts)
-    original = Trainer.train_step
-
-    def interrupt(self: Trainer, batch):  # noqa: ANN001, ANN202
-        stats = original(self, batch)
-        if self.step == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-        return stats
-
-    monkeypatch.setattr(Trainer, "train_step", interrupt)
-    cut = session.start(make_config("stargan", steps=6, out=str(tmp_path / "cut"), **opts),
-                        quiet=True)
-    assert cut.status == "interrupted" and cut.step == 3
-    monkeypatch.setattr(Trainer, "train_step", original)
+    train_and_interrupt("stargan", 6, tmp_path, monkeypatch, **opts)
     session.resume(tmp_path / "cut", quiet=True)
     full, part = (load_checkpoint(tmp_path / d / "checkpoints" / "last.pt")["variant"]
                   for d in ("full", "cut"))

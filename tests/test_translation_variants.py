@@ -5,8 +5,6 @@ with its image pools."""
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -14,13 +12,13 @@ import torch
 import torch.nn.functional as F
 
 import ganforge
+from conftest import train_and_interrupt
 from ganforge.api import make_config
 from ganforge.data import load_dataset
 from ganforge.errors import ConfigError
 from ganforge.train import session
 from ganforge.train.checkpoint import load_checkpoint
 from ganforge.train.run import RunDir
-from ganforge.train.trainer import Trainer
 from ganforge.variants import build_variant
 from ganforge.variants.base import Translator
 
@@ -154,22 +152,10 @@ def test_cyclegan_resumes_bitwise_across_the_decay_boundary(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
     opts = {**CYC, "lr_policy": "linear", "checkpoint_every": 1000, "pool_size": 2}
-    ganforge.train("cyclegan", steps=8, out=tmp_path / "full", quiet=True, **opts)
-    original = Trainer.train_step
-
-    def interrupt_at_step_3(self: Trainer, batch):  # noqa: ANN001, ANN202
-        stats = original(self, batch)
-        if self.step == 2:  # the pools are full after 2 steps; the decay starts at step 4
-            os.kill(os.getpid(), signal.SIGINT)
-        return stats
-
-    monkeypatch.setattr(Trainer, "train_step", interrupt_at_step_3)
-    cut = session.start(make_config("cyclegan", steps=8, out=str(tmp_path / "cut"), **opts),
-                        quiet=True)
-    assert cut.status == "interrupted" and cut.step == 3
+    # cut at step 3: the pools are full after 2 steps; the decay starts at step 4
+    train_and_interrupt("cyclegan", 8, tmp_path, monkeypatch, **opts)
     pools = {k: v for k, v in _state(tmp_path / "cut").items() if k.startswith("pool_")}
     assert int(pools["pool_a.num_stored"]) == 2  # the pools are in the checkpoint, full
-    monkeypatch.setattr(Trainer, "train_step", original)
     session.resume(tmp_path / "cut", quiet=True)
     full, part = _tensors(_state(tmp_path / "full")), _tensors(_state(tmp_path / "cut"))
     assert full.keys() == part.keys() and any("pool_a._extra_state" in k for k in full)
