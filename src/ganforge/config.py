@@ -135,6 +135,16 @@ TRICK_OPTIONS = ("label_smoothing", "instance_noise", "feature_matching", "minib
                  "pack", "unroll")
 
 
+def parse_yaml(text: str) -> tuple[Any, str | None]:
+    """(data, None), or (None, where it failed) for text that is not YAML safe_load can build:
+    bad syntax, nesting too deep, a number past Python's digit limit. safe_load runs no code."""
+    try:
+        return yaml.safe_load(text), None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        return None, f" (line {line + 1})" if line is not None else ""
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file whose keys are the flags' names (checked by the caller, who
     knows the model and so its own options)."""
@@ -148,12 +158,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"config file '{p}' cannot be read ({exc.strerror}); check its "
                           "permissions") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:  # safe_load: no code runs
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        at = f" (line {line + 1})" if line is not None else ""
-        raise ConfigError(f"config file '{p}' is not valid YAML{at}; fix its syntax") from None
+    data, at = parse_yaml(text)
+    if at is not None:
+        raise ConfigError(f"config file '{p}' is not valid YAML{at}; fix its syntax")
+    data = data or {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{p}' must be a mapping of option: value")
     return {str(k).replace("-", "_"): v for k, v in data.items()}

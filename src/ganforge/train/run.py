@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
-from ganforge.config import TrainConfig
+from ganforge.config import TrainConfig, parse_yaml
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError, RunError
 from ganforge.train.checkpoint import atomic_write, guard_write, one_line, short
@@ -105,13 +103,10 @@ class RunDir:
         """The run's resolved config; a file that is not one is a one-line error naming it."""
         from ganforge.configure import make_config
 
-        try:
-            values = yaml.safe_load(self._text(self.config_path))
-        except (yaml.YAMLError, RecursionError, ValueError) as exc:  # safe_load: no code runs
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            at = f" (line {line + 1})" if line is not None else ""
+        values, at = parse_yaml(self._text(self.config_path))
+        if at is not None:
             raise RunError(f"'{self.config_path}' is not valid YAML{at}; the run folder is "
-                           "damaged") from None
+                           "damaged")
         if not isinstance(values, dict):
             raise RunError(f"'{self.config_path}' is not a mapping of option: value")
         try:  # every key and value held to its option's type and range (configure.make_config)
