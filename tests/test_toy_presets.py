@@ -42,3 +42,24 @@ def test_toy_presets(preset: str, pack: int, unroll: int, batch: int) -> None:
     assert (cfg.pack, cfg.unroll, cfg.batch_size, cfg.latent_dim) == (pack, unroll, batch, 2)
     d = build_discriminator(cfg, POINTS)
     assert _linears(d)[0] == (2 * pack, 128)  # D's input widened for packs
+
+
+def _first_linear(net: nn.Module) -> nn.Linear:
+    return next(m for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def test_init_dcgan_draws_n0_002_weights_and_zero_biases() -> None:
+    layer = _first_linear(build_discriminator(make_config("gan", hidden=256, init="dcgan"),
+                                              POINTS))  # (2 -> 1024)
+    assert layer.bias is not None and not layer.bias.any()
+    assert abs(float(layer.weight.std()) - 0.02) < 0.002
+
+
+def test_init_default_keeps_pytorch_kaiming_uniform() -> None:
+    # nn.Linear's own init: weights and biases uniform in +-1/sqrt(fan_in); fan_in 2 here.
+    layer = _first_linear(build_discriminator(make_config("gan", hidden=256, init="default"),
+                                              POINTS))
+    bound = 1 / 2 ** 0.5
+    assert float(layer.weight.abs().max()) <= bound
+    assert abs(float(layer.weight.std()) - bound / 3 ** 0.5) < 0.03  # sd of U(-b, b)
+    assert layer.bias is not None and float(layer.bias.abs().max()) > 0.1

@@ -67,6 +67,9 @@ class TrainConfig:
                        "points), batch or none", choices=("auto", "batch", "none"))
     d_norm: str = _opt("batch", "normalisation in D: batch, layer or none",
                        choices=("batch", "layer", "none"))
+    init: str = _opt("dcgan", "weight initialisation: dcgan (N(0, 0.02), Radford et al.) or "
+                     "default (PyTorch's own, which the 2-D toy presets use)",
+                     choices=("dcgan", "default"))
     ema: float = _opt(0.0, "decay of an exponential moving average of G (0 = off, e.g. 0.999)",
                       ge=0, lt=1)
     seed: int = _opt(0, "random seed (data order, init, noise)")

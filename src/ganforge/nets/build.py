@@ -50,7 +50,8 @@ def build_generator(cfg: TrainConfig, spec: DataSpec, in_extra: int = 0) -> nn.M
         norm = images if cfg.g_norm == "auto" else cfg.g_norm == "batch"
         widths = mlp_widths(cfg)
         net = MLPGenerator(cfg.latent_dim, spec.shape, widths, norm, images, in_extra)
-    dcgan_init(net)
+    if cfg.init == "dcgan":
+        dcgan_init(net)
     return to_virtual_batchnorm(net) if cfg.vbn else net
 
 
@@ -71,7 +72,8 @@ def build_discriminator(
         extra = in_extra + (cfg.pack - 1) * math.prod(spec.shape)
         widths = mlp_widths(cfg)[::-1]
         net = MLPDiscriminator(spec.shape, widths, extra, out_dim, *minibatch)
-    dcgan_init(net)
+    if cfg.init == "dcgan":
+        dcgan_init(net)
     if cfg.spectral_norm:
         apply_spectral_norm(net)
     return net
