@@ -43,7 +43,7 @@ ROWS: dict[str, tuple[str, dict[str, Any], int | None]] = {
     "gan-toy --g-norm batch": ("gan-toy", {"g_norm": "batch"}, None),
     "unrolled-toy": ("unrolled-toy", {}, None),
     "pacgan-toy": ("pacgan-toy", {}, None),
-    "gan-toy --pack 2": ("gan-toy", {"pack": 2, "batch_size": 200}, None),
+    "gan-toy --pack 4": ("gan-toy", {"pack": 4, "batch_size": 400}, None),
     "gan-toy --minibatch-disc": ("gan-toy", {"minibatch_disc": True}, None),
     "wgan-gp toy nets": ("wgan-gp", {"arch": "mlp", "hidden": 128, "mlp_depth": 3,
                                      "latent_dim": 2, "batch_size": 100}, 20_000),
@@ -120,7 +120,7 @@ def main() -> None:
     args = p.parse_args()
     args.seeds_given = "--seeds" in " ".join(__import__("sys").argv)
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # the toy MLPs are too small to gain from a second thread
     rows = load_rows()
     for data, row, seed in selected(args):
         if not args.redo and any(r["key"] == key(data, row, seed) for r in rows):

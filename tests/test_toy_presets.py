@@ -35,7 +35,7 @@ def test_default_mlp_keeps_the_pyramid() -> None:
 
 
 @pytest.mark.parametrize(("preset", "pack", "unroll", "batch"),
-                         [("gan-toy", 1, 0, 100), ("pacgan-toy", 4, 0, 400),
+                         [("gan-toy", 1, 0, 100), ("pacgan-toy", 2, 0, 200),
                           ("unrolled-toy", 1, 5, 100)])
 def test_toy_presets(preset: str, pack: int, unroll: int, batch: int) -> None:
     cfg = make_config(preset, data="grid25")

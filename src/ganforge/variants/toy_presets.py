@@ -9,19 +9,21 @@ The settings follow the papers' toy protocols, shrunk to a CPU budget of minutes
   BatchNorm in G: a 2-D G with BatchNorm couples the samples of a batch (`--g-norm batch` to
   compare, a row of benchmarks/toy_modes.py);
 - batch: 100 examples, as in the PacGAN code; with --pack M, 100 packs (100 M samples);
-- optimiser: Adam, beta1 0.5. The PacGAN code trains 400 epochs of 1,000 steps at lr 1e-4,
-  beta1 0.8; here 5e-4 for 20,000 steps, constant for the first half and then decayed linearly
-  to 0 (the pix2pix schedule), which sharpens the samples onto the modes at the end;
+- initialisation: PyTorch's own (`--init default`), not DCGAN's N(0, 0.02): with the small
+  weights D starts too smooth to resolve clusters of std 0.05 and, with Adam moving each weight
+  by about lr a step, stays so for thousands of steps (first 3,000 steps on grid25: 0/25 modes
+  at 2 % high-quality samples with N(0, 0.02), 3/25 at 14 % with the default init);
+- optimiser: Adam, beta1 0.5, lr 1e-3 for 30,000 steps, constant for the first half and then
+  decayed linearly to 0 (the pix2pix schedule), which sharpens the samples onto the modes at the
+  end. The PacGAN code trains 400 epochs of 1,000 steps at lr 1e-4, beta1 0.8: far beyond a CPU
+  budget of minutes;
+- pacgan-toy packs 2 (PacGAN2): in a tuning sweep (15,000-40,000 steps, seed 0) it beat packing
+  4, whose 4x-wider input slowed D's sharpening (grid25 at 40,000 steps: 12/25 at 91 % with 2,
+  11/25 at 76 % with 4); the benchmark keeps a --pack 4 row;
 - unrolled-toy: 5 look-ahead steps (Metz et al. show 0, 1, 5 and 10), 8,000 steps: each step
   costs about six plain ones, and the run must fit in 10 minutes on the 2-core CPU.
 
-Not yet shown to reach the targets. The one trial so far, pacgan-toy on grid25 cut to 6,000 steps
-(448 s on the shared CPU), ended at 0/25 modes with 3.6 % high-quality samples: G spread evenly
-over the square, D near 0.5 everywhere, too smooth to resolve clusters of std 0.05. A likely
-cause is D's sharpness budget: with N(0, 0.02) weights (dcgan_init, PacGAN's init too) and Adam
-moving each weight by at most about lr per step, 6,000 steps at <= 5e-4 let a weight travel ~2,
-where PacGAN's 400,000 steps at 1e-4 allow ~40 and a bump of width 0.15 needs weights of ~10.
-Next to try: a longer run, lr 1e-3, and PyTorch's default init for the toy MLPs.
+benchmarks/results/toy_modes.md has what these reach (the README's mode-collapse table).
 """
 
 from __future__ import annotations
@@ -34,15 +36,15 @@ from ganforge.presets import PRESETS
 TOY_NETS: dict[str, Any] = {"arch": "mlp", "hidden": 128, "mlp_depth": 3, "g_norm": "none",
                             "d_norm": "none", "latent_dim": 2, "batch_size": 100}
 TOY_GAN: dict[str, Any] = {
-    **TOY_NETS, "loss": "nonsaturating", "optimizer": "adam", "lr_g": 5e-4, "lr_d": 5e-4,
-    "beta1": 0.5, "beta2": 0.999, "n_critic": 1, "steps": 20_000, "lr_policy": "linear",
-    "lr_decay_start": 0.5}
+    **TOY_NETS, "loss": "nonsaturating", "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3,
+    "beta1": 0.5, "beta2": 0.999, "n_critic": 1, "steps": 30_000, "lr_policy": "linear",
+    "lr_decay_start": 0.5, "init": "default"}
 
 PRESETS.register("gan-toy", TOY_GAN,
                  "vanilla GAN for the 2-D mixtures (ring8, grid25): 3x128 MLPs, 2-D noise, "
-                 "batch 100, Adam 5e-4 decayed, 20k steps")
-PRESETS.register("pacgan-toy", {**TOY_GAN, "pack": 4, "batch_size": 400},
-                 "PacGAN4 (Lin et al. 2018) on gan-toy: D judges packs of 4 samples, 100 packs "
+                 "batch 100, default init, Adam 1e-3 decayed, 30k steps")
+PRESETS.register("pacgan-toy", {**TOY_GAN, "pack": 2, "batch_size": 200},
+                 "PacGAN2 (Lin et al. 2018) on gan-toy: D judges packs of 2 samples, 100 packs "
                  "a batch")
 PRESETS.register("unrolled-toy", {**TOY_GAN, "unroll": 5, "steps": 8_000},
                  "unrolled GAN (Metz et al. 2017) on gan-toy: G's loss through 5 look-ahead "
