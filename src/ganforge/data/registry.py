@@ -9,6 +9,8 @@ from ganforge.data.domain_folders import PREFIX as DOMAINS_PREFIX
 from ganforge.data.domain_folders import load_domains
 from ganforge.data.folder import load_folder
 from ganforge.data.multidomain import MultiDomainImages
+from ganforge.data.prepared import PREFIX as PREPARED_PREFIX
+from ganforge.data.prepared import find_prepared, open_prepared
 from ganforge.data.shaping import check_image_options, shape_images
 from ganforge.data.stacked import NUM_MODES, stack_digits
 from ganforge.data.toy import TOY_SETS, make_toy
@@ -53,6 +55,9 @@ _MULTIDOMAIN_SETS = {
     DOMAINS_PREFIX + "PATH": "your multi-domain images, one subfolder per domain (PATH/<domain>/, "
     "or PATH/{train,test}/<domain>/), single label (StarGAN)",
 }
+_PREPARED_DESC = ("data written by `ganforge prepare` (mnist, fashion-mnist, celeba, folder:PATH), "
+                  "read from disk batch by batch; `--data NAME` picks up NAME's prepared data "
+                  "for the same size from the cache by itself")
 
 #: Everything `load_dataset` returns; all of them implement `TrainData`.
 Dataset = InMemoryDataset | PairedImages | UnpairedImages | MultiDomainImages
@@ -62,7 +67,8 @@ def describe_datasets() -> list[tuple[str, str]]:
     """(name, one-line description) of every dataset, for `ganforge list`."""
     toys = [(name, desc) for name, (_, desc) in TOY_SETS.items()]
     return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC),
-            *_TRANSLATION_SETS.items(), *_MULTIDOMAIN_SETS.items()]
+            *_TRANSLATION_SETS.items(), *_MULTIDOMAIN_SETS.items(),
+            (PREPARED_PREFIX + "PATH", _PREPARED_DESC)]
 
 
 def dataset_names() -> list[str]:
@@ -144,8 +150,15 @@ def load_dataset(
     direction: str = "AtoB",
 ) -> Dataset:
     """Load a dataset by name; image options are ignored for point sets, `direction` (AtoB or
-    BtoA: which domain is the generator's input) applies to translation data."""
+    BtoA: which domain is the generator's input) applies to translation data. Data prepared by
+    `ganforge prepare` for these options is read from disk instead of memory."""
     _check_direction(direction)
+    if name.startswith(PREPARED_PREFIX):
+        check_image_options(image_size, channels)
+        return open_prepared(_path_of(name, PREPARED_PREFIX), split, image_size, channels)
+    prepared = find_prepared(name, split, data_dir, image_size, channels)
+    if prepared is not None:
+        return prepared
     if name.startswith(FOLDER_PREFIX):
         path = _path_of(name, FOLDER_PREFIX)
         _check_split(name, split, ("train",))
