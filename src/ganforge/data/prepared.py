@@ -31,7 +31,14 @@ import torch
 from ganforge.data.dataset import InMemoryDataset
 from ganforge.data.header import HEADER, Header, read_header
 from ganforge.data.multidomain import MultiDomainImages
-from ganforge.data.sources import FOLDER_PREFIX, SourceRef, canonical, image_shape, locate
+from ganforge.data.sources import (
+    FOLDER_PREFIX,
+    SourceRef,
+    canonical,
+    image_shape,
+    locate,
+    recorded,
+)
 from ganforge.errors import DataError
 
 PREFIX = "prepared:"
@@ -108,15 +115,6 @@ def check_source(folder: Path, header: Header, ref: SourceRef | None, fix: str) 
     if changed:
         raise DataError(f"prepared data {folder} does not match its source {ref.root} any more "
                         f"({', '.join(changed)} changed); {fix}")
-
-
-def _recorded(header: Header) -> SourceRef | None:
-    """The source as the header recorded it (where it was prepared from)."""
-    if header.source is None or header.source_root is None:
-        return None
-    keys = [k.split(":", 1) for k in header.source]
-    return SourceRef(Path(header.source_root), files=tuple(n for k, n in keys if k == "file"),
-                     folders=tuple(n for k, n in keys if k == "folder"))
 
 
 def _side_data(folder: Path, header: Header, fix: str) -> tuple[torch.Tensor | None, ...]:
@@ -201,4 +199,4 @@ def open_prepared(path: str, split: str, image_size: int | None = None,
         raise DataError(f"{folder} holds {header.channels}-channel {header.image_size} px "
                         "images; drop --image-size and --channels, or prepare the size you want "
                         "with `ganforge prepare` into another --out")
-    return open_split(folder, header, _recorded(header), fix)
+    return open_split(folder, header, recorded(header.dataset, split, header.source_root), fix)

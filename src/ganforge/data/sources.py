@@ -25,8 +25,9 @@ import numpy as np
 
 from ganforge.data import idx
 from ganforge.data.celeba import DEFAULT_SIZE as CELEBA_SIZE
+from ganforge.data.celeba import LAYOUTS as CELEBA_LAYOUTS
 from ganforge.data.celeba import NAME as CELEBA
-from ganforge.data.celeba import celeba_rows, decode_face, find_celeba
+from ganforge.data.celeba import _layout, celeba_rows, decode_face, find_celeba
 from ganforge.data.folder import _check_options, _find_files, decode_image, list_images
 from ganforge.data.shaping import check_image_options, shape_images
 from ganforge.errors import ConfigError, DataError
@@ -134,6 +135,12 @@ def image_shape(dataset: str, image_size: int | None, channels: int | None) -> t
     return channels or 1, IDX_SIZE if image_size is None else int(image_size)
 
 
+def _celeba_ref(images: Path, attr_file: Path) -> SourceRef:
+    """CelebA's source: the attribute file by content, the image folder by listing."""
+    root = images.parent
+    return SourceRef(root, files=(attr_file.relative_to(root).as_posix(),), folders=(images.name,))
+
+
 def locate(dataset: str, split: str, data_dir: str | None) -> SourceRef | None:
     """Where the source of a (canonical) dataset's split lies now, or None when it is not
     there (nothing is downloaded or decoded)."""
@@ -142,14 +149,28 @@ def locate(dataset: str, split: str, data_dir: str | None) -> SourceRef | None:
         return SourceRef(root, folders=(".",)) if root.is_dir() else None
     if dataset == CELEBA:
         try:
-            images, attr_file = find_celeba(data_dir)
+            return _celeba_ref(*find_celeba(data_dir))
         except DataError:
             return None
-        root = images.parent
-        return SourceRef(root, files=(attr_file.relative_to(root).as_posix(),),
-                         folders=(images.name,))
     folder = idx.find_split(dataset, split, data_dir)
     return SourceRef(folder, files=idx.FILES[split]) if folder else None
+
+
+def recorded(dataset: str, split: str, root: str | None) -> SourceRef | None:
+    """The source of a split prepared from `root`, as `locate` finds it there now, or None
+    when it is not there. Only the parts its dataset has are named, so a header cannot make
+    ganforge hash other files (a folder dataset's root is its name's path)."""
+    if dataset.startswith(FOLDER_PREFIX):
+        path = Path(dataset[len(FOLDER_PREFIX):])
+        return SourceRef(path, folders=(".",)) if path.is_absolute() and path.is_dir() else None
+    if root is None or not Path(root).is_absolute():
+        return None
+    if dataset == CELEBA:
+        found = (_layout(Path(root), sub) for _, sub in CELEBA_LAYOUTS)
+        return next((_celeba_ref(*f) for f in found if f), None)
+    if dataset in IDX_SETS and split in idx.FILES:
+        return SourceRef(Path(root), files=idx.FILES[split])
+    return None
 
 
 def _chunk_len(shape: Sequence[int]) -> int:
