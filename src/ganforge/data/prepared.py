@@ -30,6 +30,7 @@ import torch
 
 from ganforge.data.dataset import InMemoryDataset
 from ganforge.data.header import HEADER, Header, read_header
+from ganforge.data.idx import cache_dir
 from ganforge.data.multidomain import MultiDomainImages
 from ganforge.data.sources import (
     FOLDER_PREFIX,
@@ -49,8 +50,6 @@ PreparedData = InMemoryDataset | MultiDomainImages
 def cache_root() -> Path:
     """Where prepared data goes by default: `$GANFORGE_CACHE`, else the download cache's
     `prepared/` (`$XDG_CACHE_HOME/ganforge/prepared` or `~/.cache/ganforge/prepared`)."""
-    from ganforge.data.idx import cache_dir
-
     env = os.environ.get("GANFORGE_CACHE")
     return Path(env).expanduser() if env else cache_dir() / "prepared"
 
