@@ -103,6 +103,7 @@ def test_folder_batches_equal_and_pickup_follows_the_source(cache: Path, tmp_pat
     assert header["shape"] == [13, 3, 16, 16] and header["skipped"] == 1
     prepared = load_dataset(f"folder:{root}", image_size=16)
     assert mapped_from(prepared.data, folder / "images.u8") and prepared.skipped == 1
+    assert prepared.reader is not None  # batches are read row by row, not through the map
     assert not mapped_from(load_dataset(f"folder:{root}", image_size=8).data,
                            folder / "images.u8")  # another size: not prepared, in memory
     in_memory(monkeypatch, tmp_path)
@@ -217,6 +218,14 @@ def test_damaged_prepared_data_is_a_one_line_error(case: str, prepared_mnist: Pa
     assert "\n" not in text and "ganforge prepare " in text, text
     if case in ("truncated", "labels"):  # the header is fine: the fix is the exact command
         assert f"ganforge prepare mnist --image-size 8 --split test --out {prepared_mnist}" in text
+
+
+def test_a_file_cut_while_in_use_is_a_one_line_error(prepared_mnist: Path) -> None:
+    data = load_dataset(f"prepared:{prepared_mnist}", split="test")
+    _resize("images.u8", -64 * 100)(prepared_mnist / "test")
+    assert data.make_batch(torch.tensor([0, 5]), torch.device("cpu")).x.shape == (2, 1, 8, 8)
+    with pytest.raises(DataError, match=r"ends before row 9999: it was cut short while in use"):
+        data.make_batch(torch.tensor([0, 9999]), torch.device("cpu"))
 
 
 def test_prepared_path_errors(prepared_mnist: Path) -> None:

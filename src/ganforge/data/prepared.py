@@ -12,10 +12,12 @@ A prepared dataset is a folder ROOT with one subfolder per split, each holding
 
 ROOT defaults to `$GANFORGE_CACHE/<dataset>-<size>px-<channels>ch` (`GANFORGE_CACHE` defaults
 to `~/.cache/ganforge/prepared`), where `--data NAME` finds it for the same image size and
-channels; `--data prepared:ROOT` names any ROOT. Opening maps images.u8 copy-on-write
-(`np.memmap` mode "c": the file is opened read-only, nothing written to the tensor reaches it),
-and a batch's rows are the only bytes copied out of it. The loader's order and augmentation are
-the same as in memory, so a run on prepared data is bitwise the run on in-memory data.
+channels; `--data prepared:ROOT` names any ROOT. A batch's rows are read from images.u8 one by
+one (`rows.RowReader`): they are the only bytes copied into the process. The dataset's `data`
+(or `images`), for code that reads it whole (evaluation), maps the file copy-on-write
+(`np.memmap` mode "c": opened read-only, nothing written to the tensor reaches the file). The
+loader's order and augmentation are the same as in memory, so a run on prepared data is bitwise
+the run on in-memory data.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,7 @@ from ganforge.data.dataset import InMemoryDataset
 from ganforge.data.header import HEADER, Header, read_header
 from ganforge.data.idx import cache_dir
 from ganforge.data.multidomain import MultiDomainImages
+from ganforge.data.rows import RowReader
 from ganforge.data.sources import (
     FOLDER_PREFIX,
     SourceRef,
@@ -70,12 +74,12 @@ def default_root(dataset: str, channels: int, size: int) -> Path:
 
 def prepare_command(dataset: str, size: int, channels: int, split: str, root: Path) -> str:
     """The `ganforge prepare` command that writes `root/split` (the fix every error names)."""
-    cmd = f"ganforge prepare {dataset} --image-size {size}"
+    cmd = f"ganforge prepare {shlex.quote(dataset)} --image-size {size}"
     if image_shape(dataset, size, None)[0] != channels:
         cmd += f" --channels {channels}"
     cmd += f" --split {split}"
     if root.resolve() != default_root(dataset, channels, size).resolve():
-        cmd += f" --out {root}"
+        cmd += f" --out {shlex.quote(str(root))}"
     return cmd
 
 
@@ -138,12 +142,13 @@ def load_split(folder: Path, header: Header, fix: str) -> PreparedData:
     """The dataset of a checked split folder: images mapped from disk, labels in memory."""
     mapped = np.memmap(folder / IMAGES, dtype=np.uint8, mode="c", shape=header.shape)
     images = torch.from_numpy(mapped)  # (N, C, S, S), backed by the file
+    reader = RowReader(folder / IMAGES, header.shape)  # batches: row by row
     labels, attrs = _side_data(folder, header, fix)
     if attrs is not None:
         return MultiDomainImages(header.dataset, images, attrs, header.attributes,
-                                 split_rule=header.split_rule)
+                                 split_rule=header.split_rule, reader=reader)
     return InMemoryDataset(header.dataset, images, labels, num_classes=header.num_classes,
-                           skipped=header.skipped)
+                           skipped=header.skipped, reader=reader)
 
 
 def open_split(folder: Path, header: Header, ref: SourceRef | None, fix: str) -> PreparedData:
