@@ -6,16 +6,14 @@ stays flat.
 
 The data are seeded random 64x64 RGB images (12,288 bytes each), made a chunk at a time, so the
 prepared and the in-memory copy hold the same bytes. Each figure comes from a fresh child process
-(this script with --child), which reports its own peak resident set size (getrusage ru_maxrss)
-and, at its end, its anonymous and file-backed resident memory (/proc/self/status RssAnon,
-RssFile): `prepare` writes the cache (`data.prepare.write_split`), `prepared` trains on it
-(`--data prepared:DIR`), `in memory` builds the same images as one uint8 tensor (what
-`load_dataset` holds) and trains on it, `floor` trains on 64 images (torch and the model alone).
-Training is the tiny dcgan (width 8, batch 64, one thread) for --steps steps; both runs must end
-with bitwise the same weights, which the table checks. The pages of images.u8 a prepared run reads
-are page cache mapped into it: RSS counts the ones it touched (a few MB in a few steps, up to the
-file's size after whole epochs), which the kernel reclaims under pressure; its anonymous memory
-does not grow with the data.
+(this script with --child), which reports its own peak resident set size (VmHWM of
+/proc/self/status; getrusage's ru_maxrss would carry over the parent's peak through exec):
+`prepare` writes the cache (`data.prepare.write_split`), `prepared` trains on it (`--data
+prepared:DIR`), `in memory` builds the same images as one uint8 tensor (what `load_dataset`
+holds) and trains on it, `floor` trains on 64 images (torch and the model alone). Training is the
+tiny dcgan (width 8, batch 64, one thread) for --steps steps; both runs must end with bitwise the
+same weights, which the table checks. The prepared run reads each batch's rows from the file
+(`data/rows.py`): the file's pages stay in the kernel's page cache, outside the process.
 """
 
 from __future__ import annotations
@@ -90,12 +88,13 @@ def train(data: str, out: Path, steps: int, dataset: object | None) -> str:
     return digest.hexdigest()
 
 
-def status_mb(field: str) -> float:
-    """A memory field of /proc/self/status, in MB (0 where there is none)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB (VmHWM; ru_maxrss where there is no /proc)."""
+    status = Path("/proc/self/status")
+    for line in status.read_text().splitlines() if status.is_file() else []:
+        if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(mode: str, n: int, work: Path, steps: int) -> dict[str, object]:
@@ -108,9 +107,8 @@ def child(mode: str, n: int, work: Path, steps: int) -> dict[str, object]:
         digest = train(f"prepared:{work / 'cache'}", work / "run-prepared", steps, None)
     else:  # "in memory" and "floor"
         digest = train("synthetic", work / f"run-{mode}", steps, in_memory(n))
-    return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "rss_anon_mb": status_mb("RssAnon"), "rss_file_mb": status_mb("RssFile"),
-            "seconds": time.perf_counter() - start, "weights": digest}
+    return {"peak_rss_mb": peak_rss_mb(), "seconds": time.perf_counter() - start,
+            "weights": digest}
 
 
 def measure(mode: str, n: int, work: Path, steps: int) -> dict[str, object]:
@@ -133,9 +131,8 @@ def row(gb: float, work: Path, steps: int) -> dict[str, object]:
     memory = measure("in memory", n, work, steps)
     out = {"dataset_gb": round(n * IMAGE_BYTES / 1e9, 3), "images": n,
            "prepare_peak_mb": prep["peak_rss_mb"], "prepare_s": prep["seconds"],
-           "prepared_peak_mb": on_disk["peak_rss_mb"], "prepared_anon_mb": on_disk["rss_anon_mb"],
-           "prepared_file_mb": on_disk["rss_file_mb"], "in_memory_peak_mb": memory["peak_rss_mb"],
-           "in_memory_anon_mb": memory["rss_anon_mb"],
+           "prepared_peak_mb": on_disk["peak_rss_mb"], "prepared_s": on_disk["seconds"],
+           "in_memory_peak_mb": memory["peak_rss_mb"], "in_memory_s": memory["seconds"],
            "same_weights": on_disk["weights"] == memory["weights"]}
     print(json.dumps(out), flush=True)
     return out
@@ -157,13 +154,11 @@ def main() -> None:
         floor = measure("floor", TRAIN["batch_size"], Path(tmp) / "floor", args.steps)
         rows = [row(gb, Path(tmp), args.steps) for gb in args.sizes]
     columns = ["dataset_gb", "images", "in_memory_peak_mb", "prepared_peak_mb",
-               "prepared_anon_mb", "prepared_file_mb", "prepare_peak_mb", "prepare_s",
-               "same_weights"]
+               "prepare_peak_mb", "prepare_s", "same_weights"]
     notes = (f"Peak RSS in MB of a {args.steps}-step run of the tiny dcgan (width 8, batch 64, "
              f"64x64 RGB, one thread); torch and the model alone (64 images): "
-             f"{floor['peak_rss_mb']:.0f} MB. `prepared_anon_mb` / `prepared_file_mb`: the "
-             "prepared run's anonymous and file-backed RSS at its end. `prepare_peak_mb`: "
-             "peak RSS while writing the cache. `same_weights`: the two runs end bitwise equal. "
+             f"{floor['peak_rss_mb']:.0f} MB. `prepare_peak_mb`, `prepare_s`: peak RSS and "
+             "seconds of writing the cache. `same_weights`: the two runs end bitwise equal. "
              "Command: `python benchmarks/memory.py`.")
     save("memory", rows, columns, "Peak memory: prepared data against in-memory data", notes)
 
