@@ -4,8 +4,8 @@ keeps memory flat.
 
 Datasets: `mnist` and `fashion-mnist` (the IDX archives, fingerprinted by their SHA256),
 `celeba` (the attribute file by its SHA256, the image folder by its listing) and `folder:PATH`
-(its listing: every image's relative name and size, which any added, removed, renamed or
-re-encoded image changes, at the cost of a `stat` per file). Each chunk comes from the same
+(its listing: every image's relative name and size, which adding, removing, renaming or resizing
+a file changes, at the cost of a `stat` per file). Each chunk comes from the same
 functions as the in-memory loaders (`shaping.shape_images`, `folder.decode_image`,
 `celeba.decode_face`), which work image by image, so a prepared cache holds the very bytes
 `load_dataset` holds in memory.
