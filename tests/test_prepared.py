@@ -110,7 +110,8 @@ def test_folder_batches_equal_and_pickup_follows_the_source(cache: Path, tmp_pat
     assert_same_batches(prepared, load_dataset(f"folder:{root}", image_size=16))
     monkeypatch.setenv("GANFORGE_CACHE", str(cache))
     Image.new("RGB", (9, 9)).save(root / "new.png")
-    with pytest.raises(DataError, match=r"does not match its source .*\(\. changed\); run "
+    with pytest.raises(DataError, match=r"does not match its source .*\(its image files "
+                       r"changed\); run "
                        rf"`ganforge prepare folder:{root.resolve()} --image-size 16 --split "
                        "train` again") as err:
         load_dataset(f"folder:{root}", image_size=16)

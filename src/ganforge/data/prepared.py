@@ -108,12 +108,18 @@ def check_files(folder: Path, header: Header, fix: str) -> None:
                             f"promises {size}); {fix}")
 
 
+def _part(key: str) -> str:
+    """A digest's key as errors name it: `file:NAME` -> NAME, `folder:.` -> its image files."""
+    name = key.split(":", 1)[1]
+    return "its image files" if name == "." else name
+
+
 def check_source(folder: Path, header: Header, ref: SourceRef | None, fix: str) -> None:
     """One-line error when the source, where it is present, is not the one prepared."""
     if header.source is None or ref is None or not ref.root.is_dir():
         return
     now = ref.digests()
-    changed = sorted(k.split(":", 1)[1] for k in {*now, *header.source}
+    changed = sorted(_part(k) for k in {*now, *header.source}
                      if now.get(k) != header.source.get(k))
     if changed:
         raise DataError(f"prepared data {folder} does not match its source {ref.root} any more "
