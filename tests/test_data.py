@@ -30,7 +30,7 @@ from ganforge.data import (  # noqa: E402
     load_dataset,
     toy_modes,
 )
-from ganforge.data.registry import convert_channels  # noqa: E402
+from ganforge.data.shaping import convert_channels  # noqa: E402
 from ganforge.data.stacked import stack_digits  # noqa: E402
 from ganforge.errors import ConfigError, DataError, GanforgeError  # noqa: E402
 

@@ -9,6 +9,7 @@ from ganforge.cli import (
     convert_cmd,
     eval_cmd,
     list_cmd,
+    prepare_cmd,
     report_cmd,
     sample_cmd,
     train_cmd,
@@ -28,7 +29,7 @@ def build_parser(argv: list[str] | None = None) -> OneLineParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     train_cmd.add_parser(sub, argv)
     for module in (sample_cmd, translate_cmd, list_cmd, eval_cmd, report_cmd, compare_cmd,
-                   convert_cmd):
+                   convert_cmd, prepare_cmd):
         module.add_parser(sub)
     return parser
 

@@ -13,6 +13,7 @@ the subset's faces. The split is fixed: the last 10 % of the attribute file's ro
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -115,27 +116,47 @@ def split_rows(n: int, split: str) -> slice:
     return slice(0, n - n_test) if split == "train" else slice(n - n_test, n)
 
 
-def load_celeba(split: str = "train", data_dir: PathArg | None = None,
-                image_size: int | None = None, channels: int | None = None,
-                flip: bool = True) -> MultiDomainImages:
-    """CelebA faces of `split`, centre-cropped and resized to `image_size` (default 128), with
-    all the attribute file's attributes."""
+@dataclass(frozen=True)
+class CelebaRows:
+    """The images of one split: their folder, the attribute file, the files (in the file's
+    order), the attribute names, the attributes (N, A) uint8 and the rule that picked them."""
+
+    images: Path
+    attr_file: Path
+    files: list[str]
+    names: tuple[str, ...]
+    attrs: torch.Tensor
+    rule: str
+
+
+def celeba_rows(split: str, data_dir: PathArg | None, channels: int | None) -> CelebaRows:
+    """Find CelebA and pick the rows of `split`; one-line errors for a bad split, channel
+    count, or attribute file."""
     if split not in SPLITS:
         raise ConfigError(f"unknown split '{split}' for celeba; valid splits: {', '.join(SPLITS)}")
     if channels not in (None, 3):
         raise ConfigError(f"celeba faces are RGB; leave out --channels or use 3, not {channels}")
-    size = DEFAULT_SIZE if image_size is None else int(image_size)
     images, attr_file = find_celeba(data_dir)
     files, names, attrs = parse_attr_file(attr_file)
     check_rows(images, attr_file, files)
     rows = split_rows(len(files), split)
     if rows.start >= rows.stop:
         raise DataError(f"{attr_file} lists {len(files)} images: too few for a train/test split")
-    paths = [images / f for f in files[rows]]
-    (data,), skipped = decode_all(paths, partial(decode_face, size=size), [(3, size, size)])
-    if skipped:
-        raise DataError(f"{skipped} CelebA images in {images} could not be read; the attribute "
-                        "rows would no longer match the images")
     rule = (f"{split}: rows {rows.start + 1}-{rows.stop} of the {len(files)} in {ATTR_FILE} "
             f"(test = the last {HELD_OUT:.0%})")
-    return MultiDomainImages(NAME, data, attrs[rows], names, flip=flip, split_rule=rule)
+    return CelebaRows(images, attr_file, files[rows], names, attrs[rows], rule)
+
+
+def load_celeba(split: str = "train", data_dir: PathArg | None = None,
+                image_size: int | None = None, channels: int | None = None,
+                flip: bool = True) -> MultiDomainImages:
+    """CelebA faces of `split`, centre-cropped and resized to `image_size` (default 128), with
+    all the attribute file's attributes."""
+    rows = celeba_rows(split, data_dir, channels)
+    size = DEFAULT_SIZE if image_size is None else int(image_size)
+    paths = [rows.images / f for f in rows.files]
+    (data,), skipped = decode_all(paths, partial(decode_face, size=size), [(3, size, size)])
+    if skipped:
+        raise DataError(f"{skipped} CelebA images in {rows.images} could not be read; the "
+                        "attribute rows would no longer match the images")
+    return MultiDomainImages(NAME, data, rows.attrs, rows.names, flip=flip, split_rule=rows.rule)

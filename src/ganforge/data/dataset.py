@@ -7,7 +7,8 @@ unpaired image sets with random crops and flips) plug into the same resumable lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
@@ -55,6 +56,8 @@ class InMemoryDataset:
     `data` is uint8 (N, C, H, W) for images (normalised per batch by the loader) or float32
     (N, D) for point sets. `labels` are int64 (N,) class indices in [0, num_classes) when the
     dataset has classes. `skipped` counts unreadable files skipped while loading a folder.
+    `reader`, for data mapped from a prepared file, reads a batch's rows from the file (see
+    `rows.py`); without it a batch indexes `data`.
     """
 
     name: str
@@ -63,6 +66,7 @@ class InMemoryDataset:
     num_classes: int | None = None
     kind: str = "image"
     skipped: int = 0
+    reader: Callable[[Tensor], Tensor] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -98,4 +102,5 @@ class InMemoryDataset:
                    labels: bool = True) -> Batch:
         """Examples `idx` (no augmentation: `gen` is unused) with their labels."""
         y = self.labels[idx].to(device) if labels and self.labels is not None else None
-        return Batch(x=to_unit_range(self.data[idx], device), y=y)
+        rows = self.data[idx] if self.reader is None else self.reader(idx)
+        return Batch(x=to_unit_range(rows, device), y=y)

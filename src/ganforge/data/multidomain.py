@@ -12,6 +12,7 @@ indices for domain folders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -43,7 +44,8 @@ class MultiDomainImages:
     """Square uint8 images (N, C, S, S) with either binary `attrs` (N, A) in {0, 1} named by
     `attributes`, or domain `labels` (N,) in [0, len(domains)).
 
-    `split_rule` says which images this split holds (recorded in the run's meta.json).
+    `split_rule` says which images this split holds (recorded in the run's meta.json); `reader`,
+    for images mapped from a prepared file, reads a batch's rows from the file (see `rows.py`).
     """
 
     name: str
@@ -55,6 +57,7 @@ class MultiDomainImages:
     flip: bool = True
     split_rule: str = ""
     skipped: int = 0
+    reader: Callable[[Tensor], Tensor] | None = field(default=None, repr=False, compare=False)
     kind: str = field(default="image", init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +91,8 @@ class MultiDomainImages:
         """Images `idx` in [-1, 1], mirrored per example when `gen` says so, with their
         attributes (float {0, 1}) or domain labels."""
         mask = flip_mask(len(idx), gen if self.flip else None)
-        x = to_unit_range(flipped(self.images[idx], mask), device)  # (B, C, S, S)
+        rows = self.images[idx] if self.reader is None else self.reader(idx)
+        x = to_unit_range(flipped(rows, mask), device)  # (B, C, S, S)
         attrs = self.attrs[idx].to(device, torch.float32) if self.attrs is not None else None
         y = self.labels[idx].to(device) if self.labels is not None else None
         return Batch(x=x, y=y, attrs=attrs)

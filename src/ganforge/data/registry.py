@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor
-
 from ganforge.data import archives, digit_styles, idx
 from ganforge.data.celeba import load_celeba
 from ganforge.data.dataset import InMemoryDataset
@@ -13,6 +9,9 @@ from ganforge.data.domain_folders import PREFIX as DOMAINS_PREFIX
 from ganforge.data.domain_folders import load_domains
 from ganforge.data.folder import load_folder
 from ganforge.data.multidomain import MultiDomainImages
+from ganforge.data.prepared import PREFIX as PREPARED_PREFIX
+from ganforge.data.prepared import find_prepared, open_prepared
+from ganforge.data.shaping import check_image_options, shape_images
 from ganforge.data.stacked import NUM_MODES, stack_digits
 from ganforge.data.toy import TOY_SETS, make_toy
 from ganforge.data.translation import PairedImages, UnpairedImages
@@ -28,8 +27,6 @@ from ganforge.errors import ConfigError, choices_error
 FOLDER_PREFIX = "folder:"
 PAIRED_PREFIX = "paired:"
 UNPAIRED_PREFIX = "unpaired:"
-CHUNK_BYTES = 1 << 26  # float32 working memory per resize / conversion chunk
-LUMA_601 = (0.299, 0.587, 0.114)
 TEST_STREAM = 1  # toy sets: the test split is an independent draw with the same seed
 
 _IMAGE_SETS = {
@@ -58,6 +55,9 @@ _MULTIDOMAIN_SETS = {
     DOMAINS_PREFIX + "PATH": "your multi-domain images, one subfolder per domain (PATH/<domain>/, "
     "or PATH/{train,test}/<domain>/), single label (StarGAN)",
 }
+_PREPARED_DESC = ("data written by `ganforge prepare` (mnist, fashion-mnist, celeba, folder:PATH), "
+                  "read from disk batch by batch; `--data NAME` picks up NAME's prepared data "
+                  "for the same size from the cache by itself")
 
 #: Everything `load_dataset` returns; all of them implement `TrainData`.
 Dataset = InMemoryDataset | PairedImages | UnpairedImages | MultiDomainImages
@@ -67,7 +67,8 @@ def describe_datasets() -> list[tuple[str, str]]:
     """(name, one-line description) of every dataset, for `ganforge list`."""
     toys = [(name, desc) for name, (_, desc) in TOY_SETS.items()]
     return [*_IMAGE_SETS.items(), *toys, (FOLDER_PREFIX + "PATH", _FOLDER_DESC),
-            *_TRANSLATION_SETS.items(), *_MULTIDOMAIN_SETS.items()]
+            *_TRANSLATION_SETS.items(), *_MULTIDOMAIN_SETS.items(),
+            (PREPARED_PREFIX + "PATH", _PREPARED_DESC)]
 
 
 def dataset_names() -> list[str]:
@@ -79,57 +80,6 @@ def _check_split(name: str, split: str, valid: tuple[str, ...]) -> None:
     """One-line error for a split the dataset does not have."""
     if split not in valid:
         raise ConfigError(f"unknown split '{split}' for {name}; valid splits: {', '.join(valid)}")
-
-
-def resize_images(images: Tensor, size: int) -> Tensor:
-    """Resize uint8 (N, C, H, W) images to `size` x `size` (bilinear, antialiased), in chunks."""
-    n, c, h, w = images.shape
-    if (h, w) == (size, size):
-        return images
-    out = torch.empty((n, c, size, size), dtype=torch.uint8)
-    step = max(1, CHUNK_BYTES // (4 * c * max(h * w, size * size)))
-    for i in range(0, n, step):
-        x = images[i : i + step].float()
-        y = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
-        out[i : i + step] = y.round_().clamp_(0, 255).to(torch.uint8)
-    return out
-
-
-def convert_channels(images: Tensor, channels: int) -> Tensor:
-    """Convert uint8 images between 1 and 3 channels (gray repeats; RGB uses ITU-R 601 luma)."""
-    c = images.shape[1]
-    if c == channels:
-        return images
-    if c == 1 and channels == 3:
-        return images.expand(-1, 3, -1, -1).contiguous()
-    if c != 3 or channels != 1:
-        raise ConfigError(f"cannot convert {c}-channel images to {channels} channels")
-    weights = torch.tensor(LUMA_601).view(1, 3, 1, 1)
-    out = torch.empty((images.shape[0], 1, *images.shape[2:]), dtype=torch.uint8)
-    step = max(1, CHUNK_BYTES // (4 * images[0].numel()))
-    for i in range(0, len(images), step):
-        gray = (images[i : i + step].float() * weights).sum(1, keepdim=True)
-        out[i : i + step] = gray.round_().clamp_(0, 255).to(torch.uint8)
-    return out
-
-
-def _check_image_options(image_size: int | None, channels: int | None) -> None:
-    """One-line errors for an invalid --image-size or --channels."""
-    if image_size is not None and int(image_size) <= 0:
-        raise ConfigError(f"image size must be positive, got {image_size}; use --image-size 32")
-    if channels is not None and channels not in (1, 3):
-        raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-
-
-def _shape_images(images: Tensor, image_size: int | None, channels: int | None) -> Tensor:
-    """Apply the load-time resize and channel conversion (gray first when reducing)."""
-    if channels == 1:
-        images = convert_channels(images, 1)
-    if image_size is not None:
-        images = resize_images(images, int(image_size))
-    if channels == 3:
-        images = convert_channels(images, 3)
-    return images
 
 
 def _load_idx_set(key: str, split: str, data_dir: str | None, seed: int) -> InMemoryDataset:
@@ -200,17 +150,24 @@ def load_dataset(
     direction: str = "AtoB",
 ) -> Dataset:
     """Load a dataset by name; image options are ignored for point sets, `direction` (AtoB or
-    BtoA: which domain is the generator's input) applies to translation data."""
+    BtoA: which domain is the generator's input) applies to translation data. Data prepared by
+    `ganforge prepare` for these options is read from disk instead of memory."""
     _check_direction(direction)
+    if name.startswith(PREPARED_PREFIX):
+        check_image_options(image_size, channels)
+        return open_prepared(_path_of(name, PREPARED_PREFIX), split, image_size, channels)
+    prepared = find_prepared(name, split, data_dir, image_size, channels)
+    if prepared is not None:
+        return prepared
     if name.startswith(FOLDER_PREFIX):
         path = _path_of(name, FOLDER_PREFIX)
         _check_split(name, split, ("train",))
         return load_folder(path, image_size, channels, name=name)
     if name.startswith(DOMAINS_PREFIX):
-        _check_image_options(image_size, channels)
+        check_image_options(image_size, channels)
         return load_domains(_path_of(name, DOMAINS_PREFIX), split, image_size, channels)
     if name.startswith((PAIRED_PREFIX, UNPAIRED_PREFIX)):
-        _check_image_options(image_size, channels)
+        check_image_options(image_size, channels)
         return _load_translation(name, split, data_dir, image_size, channels, direction)
     key = name.strip().lower().replace("_", "-")
     if key in TOY_SETS:
@@ -218,12 +175,12 @@ def load_dataset(
         data = make_toy(key, seed=seed, stream=0 if split == "train" else TEST_STREAM)
         return InMemoryDataset(key, data, kind="points")
     if key in _IMAGE_SETS or key in _TRANSLATION_SETS or key in _MULTIDOMAIN_SETS:
-        _check_image_options(image_size, channels)
+        check_image_options(image_size, channels)
     if key == "celeba":
         return load_celeba(split, data_dir, image_size, channels)
     if key in _IMAGE_SETS:
         ds = _load_idx_set(key, split, data_dir, seed)
-        ds.data = _shape_images(ds.data, image_size, channels)
+        ds.data = shape_images(ds.data, image_size, channels)
         return ds
     if key in _TRANSLATION_SETS:
         return _load_translation(key, split, data_dir, image_size, channels, direction)
