@@ -71,6 +71,10 @@ class TrainConfig:
                       ge=0, lt=1)
     seed: int = _opt(0, "random seed (data order, init, noise)")
     device: str = _opt("auto", "auto, cpu, cuda or mps", choices=("auto", "cpu", "cuda", "mps"))
+    precision: str = _opt("auto", "float type of the forward passes: auto (bf16 where the device "
+                          "runs it natively: CUDA capability >= 8.0, a CPU with AMX or "
+                          "AVX512-BF16; else fp32), fp32, bf16, or fp16 (CUDA)",
+                          choices=("auto", "fp32", "bf16", "fp16"))
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches", ge=1)
     sample_every: int = _opt(0, "save a sample grid / picture every N steps "

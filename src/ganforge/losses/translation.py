@@ -20,7 +20,7 @@ def _l1_mean(a: Tensor, b: Tensor, names: str) -> Tensor:
     if a.shape != b.shape:
         raise GanforgeError(f"{names} must have the same shape, got {tuple(a.shape)} and "
                             f"{tuple(b.shape)}")
-    return (a - b).abs().mean()
+    return (a.float() - b.float()).abs().mean()  # fp32 even when the nets ran in bf16/fp16
 
 
 def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:

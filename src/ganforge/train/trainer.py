@@ -30,6 +30,7 @@ from ganforge.train.hooks import Hooks
 from ganforge.train.interrupt import StopFlag, graceful_interrupt
 from ganforge.train.optim import make_optimizers
 from ganforge.train.pictures import Pictures
+from ganforge.train.precision import Precision
 from ganforge.train.rng import rng_state, set_rng_state
 from ganforge.train.rollback import Rollback
 from ganforge.train.run import RunDir
@@ -58,6 +59,7 @@ class Trainer:
         self.groups = variant.param_groups()
         self.phases = checked_phases(variant, variant.phases(cfg.n_critic), self.groups)
         self.opts = make_optimizers(cfg, self.groups)
+        self.precision = Precision.for_run(cfg.precision, device)
         self.base_lrs = {k: float(o.param_groups[0]["lr"]) for k, o in self.opts.items()}
         self.emas = ({k: EMA(m, cfg.ema) for k, m in variant.exports().items()}
                      if cfg.ema > 0 else {})
@@ -90,9 +92,9 @@ class Trainer:
             p.requires_grad_(False)
         opt = self.opts[phase.group]
         opt.zero_grad(set_to_none=True)
-        terms = phase.loss(batch)
-        terms["loss"].backward()
-        opt.step()
+        with self.precision.autocast():  # the forward passes; losses cast to fp32
+            terms = phase.loss(batch)
+        self.precision.backward_step(phase.group, terms["loss"], opt)
         for p in frozen:
             p.requires_grad_(True)
         if phase.after is not None:
@@ -264,6 +266,7 @@ class Trainer:
             "counters": {"step": self.step, "epoch": self.epoch, "batch_index": self.batch_index,
                          "last": dict(self.last), "epoch_sums": self.epoch_sums},
             "monitor": self.monitor.state_dict(),
+            "amp": self.precision.state_dict(),
             "rng": rng_state(),
             "config": self.cfg.to_dict(),
         }
@@ -284,6 +287,7 @@ class Trainer:
         self.step, self.epoch, self.batch_index = c["step"], c["epoch"], c["batch_index"]
         self.last, self.epoch_sums = dict(c["last"]), list(c["epoch_sums"])
         self.monitor.load_state_dict(state["monitor"])
+        self.precision.load_state_dict(state.get("amp", {}))
         set_rng_state(state["rng"])
 
 

@@ -9,5 +9,5 @@ from torch import Tensor
 
 def feature_matching_loss(real_feats: Tensor, fake_feats: Tensor) -> Tensor:
     """Squared L2 distance between the batch means of D's features (B, F) for real and fake."""
-    diff = real_feats.flatten(1).mean(0) - fake_feats.flatten(1).mean(0)
+    diff = real_feats.flatten(1).float().mean(0) - fake_feats.flatten(1).float().mean(0)
     return (diff**2).sum()
