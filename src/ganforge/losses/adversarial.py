@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganforge.losses.fp32 import fp32
 from ganforge.registry import Registry
 
 
@@ -40,7 +41,7 @@ class AdversarialLoss:
 
 
 def _bce(logits: Tensor, target: float) -> Tensor:
-    logits = logits.float()
+    logits = fp32(logits)
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
@@ -54,7 +55,7 @@ class Minimax(AdversarialLoss):
 
     def g_loss(self, fake: Tensor) -> Tensor:
         # log(1 - sigmoid(l)) = -softplus(l); saturates (vanishing gradient) when D rejects fakes.
-        return -F.softplus(fake.float()).mean()
+        return -F.softplus(fp32(fake)).mean()
 
 
 class NonSaturating(Minimax):
@@ -73,10 +74,10 @@ class LeastSquares(AdversarialLoss):
     scale = 0.5
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return 0.5 * ((real.float() - real_target) ** 2).mean() + 0.5 * (fake.float()**2).mean()
+        return 0.5 * ((fp32(real) - real_target) ** 2).mean() + 0.5 * (fp32(fake)**2).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return 0.5 * ((fake.float() - 1.0) ** 2).mean()
+        return 0.5 * ((fp32(fake) - 1.0) ** 2).mean()
 
     def d_prob(self, out: Tensor) -> Tensor:
         # D regresses towards 1 (real) and 0 (fake): its raw output already reads as a score.
@@ -90,10 +91,10 @@ class Wasserstein(AdversarialLoss):
     probabilistic = False
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return fake.float().mean() - real.float().mean()
+        return fp32(fake).mean() - fp32(real).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return -fake.float().mean()
+        return -fp32(fake).mean()
 
 
 class Hinge(AdversarialLoss):
@@ -103,10 +104,10 @@ class Hinge(AdversarialLoss):
     probabilistic = False
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return F.relu(real_target - real.float()).mean() + F.relu(1.0 + fake.float()).mean()
+        return F.relu(real_target - fp32(real)).mean() + F.relu(1.0 + fp32(fake)).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return -fake.float().mean()
+        return -fp32(fake).mean()
 
 
 LOSSES: Registry[type[AdversarialLoss]] = Registry("loss")
