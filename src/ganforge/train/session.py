@@ -16,6 +16,7 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
+from ganforge.train.accel import set_threads
 from ganforge.train.checkpoint import atomic_write, load_checkpoint
 from ganforge.train.lock import RunLock
 from ganforge.train.precision import Precision
@@ -28,7 +29,7 @@ from ganforge.variants import Variant, build_variant
 #: Options that may change when a run is resumed; everything else defines the run.
 RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "max_rollbacks", "device",
                     "sample_every", "checkpoint_every", "monitor_every", "data_dir",
-                    "snapshot_every", "tensorboard")
+                    "snapshot_every", "tensorboard", "threads")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -81,7 +82,7 @@ def _meta(cfg: TrainConfig, data: TrainData, device: torch.device, precision: Pr
             "created": datetime.datetime.now().isoformat(timespec="seconds"),
             "machine": platform.platform(), "device": str(device), "n_train": len(data),
             "skipped_files": data.skipped, "precision": precision.name,
-            "precision_why": precision.why}
+            "precision_why": precision.why, "threads": torch.get_num_threads()}
 
 
 def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
@@ -89,6 +90,7 @@ def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
     validate(cfg)
     device = resolve_device(cfg.device)
     precision = Precision.for_run(cfg.precision, device)  # fp16 on a CPU fails here
+    set_threads(cfg.threads)
     data = load_data(cfg)
     seed_everything(cfg.seed)
     variant = build_variant(cfg, spec_of(data)).to(device)
@@ -129,6 +131,7 @@ def _resume(run: RunDir, overrides: dict[str, Any] | None, quiet: bool) -> Train
         cfg = dataclasses.replace(cfg, steps=overrides.get("steps"), epochs=overrides.get("epochs"))
     state = load_checkpoint(run.checkpoint)
     device = resolve_device(cfg.device)
+    set_threads(cfg.threads)
     data = load_data(cfg)
     seed_everything(cfg.seed)
     variant = build_variant(cfg, run.spec()).to(device)

@@ -23,12 +23,13 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.errors import ConfigError
 from ganforge.monitor import FailureEvent, FailureMonitor
+from ganforge.train.accel import compile_networks, to_channels_last, wants_channels_last
 from ganforge.train.checkpoint import save_checkpoint, save_weights
 from ganforge.train.console import Console
 from ganforge.train.ema import EMA
 from ganforge.train.hooks import Hooks
 from ganforge.train.interrupt import StopFlag, graceful_interrupt
-from ganforge.train.optim import make_optimizers
+from ganforge.train.optim import make_optimizers, with_flags_of
 from ganforge.train.pending import Pending, Value, materialise
 from ganforge.train.pictures import Pictures
 from ganforge.train.precision import Precision
@@ -60,6 +61,8 @@ class Trainer:
                  ) -> None:
         self.cfg, self.variant, self.run, self.device = cfg, variant, run, device
         self.loader = BatchLoader(data, cfg.batch_size, seed=cfg.seed, device=device)
+        if wants_channels_last(cfg.channels_last, device, variant):
+            to_channels_last(variant)
         self.groups = variant.param_groups()
         self.phases = checked_phases(variant, variant.phases(cfg.n_critic), self.groups)
         self.opts = make_optimizers(cfg, self.groups)
@@ -67,6 +70,8 @@ class Trainer:
         self.base_lrs = {k: float(o.param_groups[0]["lr"]) for k, o in self.opts.items()}
         self.emas = ({k: EMA(m, cfg.ema) for k, m in variant.exports().items()}
                      if cfg.ema > 0 else {})
+        if cfg.compile:
+            compile_networks(variant, lambda line: print(line, flush=True))
         self.monitor = FailureMonitor(probabilistic=variant.probabilistic)
         self.pictures = Pictures(cfg, variant, data, run, held_out)
         n = len(self.loader)
@@ -318,7 +323,7 @@ class Trainer:
         """Restore a checkpoint written by `save`."""
         self.variant.load_state_dict(state["variant"])
         for k, o in self.opts.items():
-            o.load_state_dict(state["optimizers"][k])
+            o.load_state_dict(with_flags_of(o, state["optimizers"][k]))
         for name, ema in self.emas.items():
             ema.module.load_state_dict(state["ema"][name])
         self.base_lrs = {k: float(v) for k, v in state["base_lrs"].items()}
