@@ -65,6 +65,15 @@ def test_channels_last_changes_the_layout_not_the_numbers(tmp_path: Path, tiny: 
     assert (tmp_path / "on" / "generator.safetensors").stat().st_size > 0  # saved contiguous
 
 
+def test_data_stays_put_off_cuda() -> None:
+    from ganforge.data.dataset import InMemoryDataset
+
+    data = InMemoryDataset("d", torch.zeros(4, 1, 2, 2, dtype=torch.uint8), torch.zeros(4))
+    images = data.data
+    accel.keep_on_device(data, torch.device("cpu"))
+    assert data.data is images  # only a CUDA device takes the data in
+
+
 def test_compile_falls_back_to_eager_in_one_line(tmp_path: Path, tiny: dict,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

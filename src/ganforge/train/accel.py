@@ -56,6 +56,27 @@ def set_threads(requested: int) -> int:
     return n
 
 
+# ----- device-resident data -------------------------------------------------------------------
+#: The share of a GPU's free memory an in-memory dataset may take to live there as uint8.
+DEVICE_DATA_SHARE = 0.25
+
+
+def keep_on_device(data: object, device: torch.device) -> None:
+    """Move an in-memory dataset's uint8 images (and labels) to the CUDA GPU once, when they take
+    at most DEVICE_DATA_SHARE of its free memory: batches are then gathered there, with no
+    host-to-device copy per step. Other data and devices are left as they are."""
+    images = getattr(data, "data", None)
+    if device.type != "cuda" or not isinstance(images, torch.Tensor) or images.dtype != torch.uint8:
+        return
+    free, _ = torch.cuda.mem_get_info(device)
+    if images.nbytes > DEVICE_DATA_SHARE * free:
+        return
+    data.data = images.to(device)  # type: ignore[attr-defined]
+    labels = getattr(data, "labels", None)
+    if isinstance(labels, torch.Tensor):
+        data.labels = labels.to(device)  # type: ignore[attr-defined]
+
+
 # ----- channels last --------------------------------------------------------------------------
 def has_convs(net: nn.Module) -> bool:
     """The network has 2-D (transposed) convolutions."""

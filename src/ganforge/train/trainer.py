@@ -23,7 +23,12 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.errors import ConfigError
 from ganforge.monitor import FailureEvent, FailureMonitor
-from ganforge.train.accel import compile_networks, to_channels_last, wants_channels_last
+from ganforge.train.accel import (
+    compile_networks,
+    keep_on_device,
+    to_channels_last,
+    wants_channels_last,
+)
 from ganforge.train.checkpoint import save_checkpoint, save_weights
 from ganforge.train.console import Console
 from ganforge.train.ema import EMA
@@ -60,6 +65,7 @@ class Trainer:
                  device: torch.device, quiet: bool = False, held_out: Batch | None = None
                  ) -> None:
         self.cfg, self.variant, self.run, self.device = cfg, variant, run, device
+        keep_on_device(data, device)  # CUDA: small uint8 datasets live on the GPU
         self.loader = BatchLoader(data, cfg.batch_size, seed=cfg.seed, device=device)
         if wants_channels_last(cfg.channels_last, device, variant):
             to_channels_last(variant)
