@@ -17,4 +17,4 @@ fi
 'capability', torch.cuda.get_device_capability(0))"
 export PYTHONPATH="../src${PYTHONPATH:+:$PYTHONPATH}"
 exec "$PYTHON" speed.py --only speed --device cuda --precisions fp32,bf16,fp16 \
-    --warmup 20 --steps 200 --rounds 3 --out speed_gpu "$@"
+    --steps 200 --rounds 3 --out speed_gpu "$@"

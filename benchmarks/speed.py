@@ -52,7 +52,6 @@ class Settings:
     sizes: tuple[int, ...]
     precisions: tuple[str, ...]
     width: int
-    warmup: int
     steps: int
     rounds: int
     compile: bool
@@ -76,9 +75,9 @@ def settings(args: argparse.Namespace) -> Settings:
         ("fp32", "bf16", "fp16") if device.type == "cuda" else ("fp32", "bf16"))
     threads = set_threads(args.threads)
     if args.quick:
-        return Settings((28,), precisions, 8, 2, 3, 1, False, 3, (0,), 200, 1000, args.target,
+        return Settings((28,), precisions, 8, 3, 1, False, 3, (0,), 200, 1000, args.target,
                         2, 4, 4, device, threads, args.out or "speed_quick")
-    return Settings(tuple(args.sizes), precisions, 64, args.warmup, args.steps, args.rounds,
+    return Settings(tuple(args.sizes), precisions, 64, args.steps, args.rounds,
                     not args.no_compile, args.quality_steps, (0, 1, 2), 10_000, 10_000,
                     args.target, args.every, args.chunk, args.max_steps, device, threads,
                     args.out or "speed")
@@ -92,9 +91,9 @@ def sync(device: torch.device) -> None:
 
 
 def time_plain(images: Tensor, size: int, precision: str, s: Settings) -> float:
-    """images/s of the plain loop after its warm-up steps."""
+    """images/s of the plain loop over `steps` steps after `steps` + 1 warm-up steps."""
     loop, data = PlainDCGAN(size, s.width, precision, s.device), batches(images, 0)
-    for _ in range(s.warmup):
+    for _ in range(s.steps + 1):
         loop.step(next(data))
     sync(s.device)
     start = time.perf_counter()
@@ -114,13 +113,17 @@ def ganforge_options(s: Settings, precision: str, compiled: bool) -> dict[str, A
 
 
 def time_ganforge(size: int, precision: str, compiled: bool, s: Settings) -> float:
-    """images/s of `ganforge train dcgan`, from the step times in its log."""
+    """images/s of `ganforge train dcgan` over `steps` steps after `steps` + 1 warm-up steps,
+    from the step times in its log. With --log-every N the values are read (the device
+    synchronised) after steps 1, N + 1 and 2N + 1, so the step after each of those starts on an
+    idle device: the time from step N + 2 to step 2N + 2 is N whole steps, on a GPU too."""
+    n = s.steps
     out = RUNS / "timing" / f"{size}-{precision}-{'compiled' if compiled else 'eager'}"
     shutil.rmtree(out, ignore_errors=True)
-    ganforge.train("dcgan", image_size=size, steps=s.warmup + s.steps, out=out,
+    ganforge.train("dcgan", image_size=size, steps=2 * n + 2, log_every=n, out=out,
                    **ganforge_options(s, precision, compiled))
     times = {r["step"]: r["time"] for r in RunDir(out).read_log() if "time" in r}
-    return BATCH * s.steps / (times[s.warmup + s.steps] - times[s.warmup])
+    return BATCH * n / (times[2 * n + 2] - times[n + 2])
 
 
 def measure(loop: str, images: Tensor, size: int, precision: str, s: Settings) -> float:
@@ -311,8 +314,8 @@ def notes(name: str, s: Settings) -> str:
     if name == "speed":
         return (f"Batch {BATCH}, width {s.width} (ngf = ndf), MNIST resized to each size, "
                 f"{s.threads} torch threads, device {s.device} (--precision {auto_why(s)}); "
-                f"images/s over {s.steps} steps "
-                f"after {s.warmup} warm-up steps, best of {s.rounds} alternating rounds. plain: "
+                f"images/s over {s.steps} steps after {s.steps + 1} warm-up steps, best of "
+                f"{s.rounds} alternating rounds. plain: "
                 "pytorch/examples' DCGAN loop (benchmarks/plain_dcgan.py); ganforge: `ganforge "
                 "train dcgan` with its defaults (channels-last, fused Adam, values read at the "
                 "log interval), checkpoints, pictures and monitor checks out of the timed steps; "
@@ -358,7 +361,6 @@ def main() -> None:
                         "on CUDA also fp16)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 28])
     parser.add_argument("--threads", type=int, default=0, help="0: ganforge's default")
-    parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-compile", action="store_true", help="skip the --compile rows")
