@@ -47,6 +47,7 @@ def test_channels_last_auto_is_for_conv_nets_on_cpu_and_cuda() -> None:
     assert not accel.wants_channels_last("auto", mps, conv)
     assert not accel.wants_channels_last("off", cpu, conv)
     assert accel.wants_channels_last("on", mps, conv)
+    assert not accel.wants_channels_last("auto", cpu, nn.Sequential(conv, nn.InstanceNorm2d(1)))
     params = list(conv.parameters())
     accel.to_channels_last(conv)
     assert [id(p) for p in conv.parameters()] == [id(p) for p in params]  # optimisers unaffected

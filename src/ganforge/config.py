@@ -76,7 +76,8 @@ class TrainConfig:
                           "AVX512-BF16; else fp32), fp32, bf16, or fp16 (CUDA)",
                           choices=("auto", "fp32", "bf16", "fp16"))
     channels_last: str = _opt("auto", "channels-last (NHWC) memory format of conv networks: on, "
-                              "off, or auto (on for conv nets on a CPU or CUDA GPU)",
+                              "off, or auto (on for conv nets without InstanceNorm on a CPU "
+                              "or CUDA GPU)",
                               choices=("auto", "on", "off"))
     compile: bool = _opt(False, "torch.compile the networks (slow first steps; where it cannot "
                          "compile, one line says so and training stays eager)")

@@ -85,10 +85,13 @@ def has_convs(net: nn.Module) -> bool:
 
 def wants_channels_last(mode: str, device: torch.device, net: nn.Module) -> bool:
     """--channels-last on/off as asked; auto: on for conv networks on a CPU or CUDA GPU, whose
-    convolution libraries (oneDNN, cuDNN) compute in NHWC and convert NCHW tensors each call."""
+    convolution libraries (oneDNN, cuDNN) compute in NHWC and convert NCHW tensors each call,
+    unless they hold InstanceNorm, which torch computes on an NCHW copy (instance_norm calls
+    .contiguous()): a conversion each way around every such layer."""
     if mode != "auto":
         return mode == "on"
-    return device.type in ("cpu", "cuda") and has_convs(net)
+    return (device.type in ("cpu", "cuda") and has_convs(net)
+            and not any(isinstance(m, nn.InstanceNorm2d) for m in net.modules()))
 
 
 def to_channels_last(net: nn.Module) -> None:
