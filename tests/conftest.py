@@ -15,6 +15,7 @@ os.environ.setdefault("CI", "1")  # no progress bars in test output
 # Tests train tiny models: one thread avoids thread-synchronisation overhead, which dominates
 # for small ops and grows badly when the two cores are shared.
 torch.set_num_threads(1)
+os.environ["OMP_NUM_THREADS"] = "1"  # and training's --threads auto keeps it (train/accel.py)
 
 #: Options that make any preset train in well under a second per step on a CPU.
 TINY = {"width": 8, "hidden": 16, "latent_dim": 8, "batch_size": 16, "grid_size": 16,

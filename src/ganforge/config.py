@@ -74,6 +74,18 @@ class TrainConfig:
                       ge=0, lt=1)
     seed: int = _opt(0, "random seed (data order, init, noise)")
     device: str = _opt("auto", "auto, cpu, cuda or mps", choices=("auto", "cpu", "cuda", "mps"))
+    precision: str = _opt("auto", "float type of the forward passes: auto (bf16 where the device "
+                          "runs it natively: CUDA capability >= 8.0, a CPU with AMX or "
+                          "AVX512-BF16; else fp32), fp32, bf16, or fp16 (CUDA)",
+                          choices=("auto", "fp32", "bf16", "fp16"))
+    channels_last: str = _opt("auto", "channels-last (NHWC) memory format of conv networks: on, "
+                              "off, or auto (on for conv nets without InstanceNorm on a CPU "
+                              "or CUDA GPU)",
+                              choices=("auto", "on", "off"))
+    compile: bool = _opt(False, "torch.compile the networks (slow first steps; where it cannot "
+                         "compile, one line says so and training stays eager)")
+    threads: int = _opt(0, "torch threads; 0: $OMP_NUM_THREADS if set, else one per physical "
+                        "core this process may use", ge=0)
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches", ge=1)
     sample_every: int = _opt(0, "save a sample grid / picture every N steps "
@@ -190,6 +202,9 @@ def validate(cfg: TrainConfig) -> TrainConfig:
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise ConfigError("--tensorboard needs the tensorboard package: pip install "
                           "'ganforge[tensorboard]' (or pip install tensorboard)")
+    if cfg.compile and (cfg.gp_weight > 0 or cfg.unroll > 0):
+        raise ConfigError("--compile cannot differentiate twice, which --gp-weight and --unroll "
+                          "need; drop --compile or the option")
     from ganforge.tricks.diffaugment import parse_policy
 
     parse_policy(cfg.diffaugment)

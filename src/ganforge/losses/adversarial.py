@@ -1,7 +1,8 @@
 """Adversarial losses: how D's raw outputs turn into D's and G's objectives.
 
 Every loss takes D's raw outputs (logits or critic values, any shape) and averages over them,
-so a PatchGAN's map of outputs works as well as one output per image.
+so a PatchGAN's map of outputs works as well as one output per image. The outputs are cast to
+fp32 first: under --precision bf16/fp16 D runs in half precision, its losses do not.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganforge.losses.fp32 import fp32
 from ganforge.registry import Registry
 
 
@@ -32,12 +34,14 @@ class AdversarialLoss:
         """G's loss on D's outputs for a fake batch."""
         raise NotImplementedError
 
-    def d_prob(self, out: Tensor) -> float:
-        """Mean D(x) as a probability, for logs and the failure monitor."""
-        return float(torch.sigmoid(out.detach().float()).mean())
+    def d_prob(self, out: Tensor) -> Tensor:
+        """Mean D(x) as a probability (0-dim, on D's device: read at the log interval), for
+        logs and the failure monitor."""
+        return torch.sigmoid(out.detach().float()).mean()
 
 
 def _bce(logits: Tensor, target: float) -> Tensor:
+    logits = fp32(logits)
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
@@ -51,7 +55,7 @@ class Minimax(AdversarialLoss):
 
     def g_loss(self, fake: Tensor) -> Tensor:
         # log(1 - sigmoid(l)) = -softplus(l); saturates (vanishing gradient) when D rejects fakes.
-        return -F.softplus(fake).mean()
+        return -F.softplus(fp32(fake)).mean()
 
 
 class NonSaturating(Minimax):
@@ -70,14 +74,14 @@ class LeastSquares(AdversarialLoss):
     scale = 0.5
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return 0.5 * ((real - real_target) ** 2).mean() + 0.5 * (fake**2).mean()
+        return 0.5 * ((fp32(real) - real_target) ** 2).mean() + 0.5 * (fp32(fake)**2).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return 0.5 * ((fake - 1.0) ** 2).mean()
+        return 0.5 * ((fp32(fake) - 1.0) ** 2).mean()
 
-    def d_prob(self, out: Tensor) -> float:
+    def d_prob(self, out: Tensor) -> Tensor:
         # D regresses towards 1 (real) and 0 (fake): its raw output already reads as a score.
-        return float(out.detach().float().mean().clamp(0.0, 1.0))
+        return out.detach().float().mean().clamp(0.0, 1.0)
 
 
 class Wasserstein(AdversarialLoss):
@@ -87,10 +91,10 @@ class Wasserstein(AdversarialLoss):
     probabilistic = False
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return fake.mean() - real.mean()
+        return fp32(fake).mean() - fp32(real).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return -fake.mean()
+        return -fp32(fake).mean()
 
 
 class Hinge(AdversarialLoss):
@@ -100,10 +104,10 @@ class Hinge(AdversarialLoss):
     probabilistic = False
 
     def d_loss(self, real: Tensor, fake: Tensor, real_target: float = 1.0) -> Tensor:
-        return F.relu(real_target - real).mean() + F.relu(1.0 + fake).mean()
+        return F.relu(real_target - fp32(real)).mean() + F.relu(1.0 + fp32(fake)).mean()
 
     def g_loss(self, fake: Tensor) -> Tensor:
-        return -fake.mean()
+        return -fp32(fake).mean()
 
 
 LOSSES: Registry[type[AdversarialLoss]] = Registry("loss")

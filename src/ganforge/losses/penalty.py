@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from ganforge.losses.fp32 import fp32
+
 
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, target: float = 1.0
@@ -20,7 +22,7 @@ def gradient_penalty(
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     out = critic(x_hat)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    norms = grad.flatten(1).norm(2, dim=1)
+    norms = fp32(grad.flatten(1)).norm(2, dim=1)  # fp32 even when D ran in bf16/fp16
     return ((norms - target) ** 2).mean()
 
 

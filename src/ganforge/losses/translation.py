@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.errors import GanforgeError
+from ganforge.losses.fp32 import fp32
 
 
 def _l1_mean(a: Tensor, b: Tensor, names: str) -> Tensor:
@@ -20,7 +21,7 @@ def _l1_mean(a: Tensor, b: Tensor, names: str) -> Tensor:
     if a.shape != b.shape:
         raise GanforgeError(f"{names} must have the same shape, got {tuple(a.shape)} and "
                             f"{tuple(b.shape)}")
-    return (a - b).abs().mean()
+    return (fp32(a) - fp32(b)).abs().mean()  # fp32 even when the nets ran in bf16/fp16
 
 
 def cycle_loss(real: Tensor, reconstructed: Tensor) -> Tensor:

@@ -13,8 +13,10 @@ from ganforge.train.run import RunDir
 class TrainHook:
     """What a hook may hear about; each method does nothing unless a hook overrides it."""
 
-    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float]) -> None:
-        """The logged values of `step` and each optimiser's learning rate."""
+    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float],
+             clock: float | None = None) -> None:
+        """The logged values of `step` and each optimiser's learning rate; `clock`: the
+        time.perf_counter() when the step ended (the values reach hooks at the log interval)."""
 
     def picture(self, step: int, tag: str, path: Path) -> None:
         """A sample grid or preview figure was written to `path`."""
@@ -42,9 +44,10 @@ class Hooks(TrainHook):
             hooks.append(TensorBoardHook(run.root / "tensorboard", cfg.batch_size))
         return cls(hooks)
 
-    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float]) -> None:
+    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float],
+             clock: float | None = None) -> None:
         for hook in self.hooks:
-            hook.step(step, stats, lrs)
+            hook.step(step, stats, lrs, clock)
 
     def picture(self, step: int, tag: str, path: Path) -> None:
         for hook in self.hooks:

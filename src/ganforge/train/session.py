@@ -16,8 +16,10 @@ from ganforge.data.batch import Batch
 from ganforge.data.dataset import TrainData
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
+from ganforge.train.accel import set_threads
 from ganforge.train.checkpoint import atomic_write, load_checkpoint
 from ganforge.train.lock import RunLock
+from ganforge.train.precision import Precision
 from ganforge.train.restore import restore
 from ganforge.train.rng import seed_everything
 from ganforge.train.run import RunDir
@@ -27,7 +29,7 @@ from ganforge.variants import Variant, build_variant
 #: Options that may change when a run is resumed; everything else defines the run.
 RESUME_OVERRIDES = ("epochs", "steps", "log_every", "on_failure", "max_rollbacks", "device",
                     "sample_every", "checkpoint_every", "monitor_every", "data_dir",
-                    "snapshot_every", "tensorboard")
+                    "snapshot_every", "tensorboard", "threads")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -72,26 +74,30 @@ def spec_of(data: TrainData) -> DataSpec:
     return data.spec()
 
 
-def _meta(cfg: TrainConfig, data: TrainData, device: torch.device) -> dict[str, Any]:
+def _meta(cfg: TrainConfig, data: TrainData, device: torch.device, precision: Precision
+          ) -> dict[str, Any]:
     from ganforge._version import __version__
 
     return {"ganforge_version": __version__, "torch_version": torch.__version__,
             "created": datetime.datetime.now().isoformat(timespec="seconds"),
             "machine": platform.platform(), "device": str(device), "n_train": len(data),
-            "skipped_files": data.skipped}
+            "skipped_files": data.skipped, "precision": precision.name,
+            "precision_why": precision.why, "threads": torch.get_num_threads()}
 
 
 def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
     """Train a new run described by `cfg`."""
     validate(cfg)
     device = resolve_device(cfg.device)
+    precision = Precision.for_run(cfg.precision, device)  # fp16 on a CPU fails here
+    set_threads(cfg.threads)
     data = load_data(cfg)
     seed_everything(cfg.seed)
     variant = build_variant(cfg, spec_of(data)).to(device)
     out = Path(cfg.out) if cfg.out else RunDir.default_path(cfg)
     with RunLock(out):
         run = RunDir.create(out, dataclasses.replace(cfg, out=str(out)), spec_of(data),
-                            _meta(cfg, data, device))
+                            _meta(cfg, data, device, precision))
         if not quiet:
             print(f"Run folder: {run.root}  ({cfg.model} on {cfg.data}, {len(data)} examples, "
                   f"{device})", flush=True)
@@ -125,6 +131,7 @@ def _resume(run: RunDir, overrides: dict[str, Any] | None, quiet: bool) -> Train
         cfg = dataclasses.replace(cfg, steps=overrides.get("steps"), epochs=overrides.get("epochs"))
     state = load_checkpoint(run.checkpoint)
     device = resolve_device(cfg.device)
+    set_threads(cfg.threads)
     data = load_data(cfg)
     seed_everything(cfg.seed)
     variant = build_variant(cfg, run.spec()).to(device)

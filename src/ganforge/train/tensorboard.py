@@ -52,8 +52,9 @@ class TensorBoardHook(TrainHook):
             self.writer = summary_writer(self.folder, purge_step=step)
         return self.writer
 
-    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float]) -> None:
-        writer, now = self._writer(step), time.perf_counter()
+    def step(self, step: int, stats: dict[str, float], lrs: dict[str, float],
+             clock: float | None = None) -> None:
+        writer, now = self._writer(step), time.perf_counter() if clock is None else clock
         for key, value in stats.items():
             writer.add_scalar(scalar_tag(key), value, step)
         for group, lr in lrs.items():

@@ -84,8 +84,8 @@ class Tricks(nn.Module):
             terms["gp"] = gp.detach()
             terms["loss"] = terms["loss"] + self.gp_weight * gp
         self._historical("D", terms, "d_hist")
-        terms["d_real"] = torch.tensor(adv.d_prob(real_out))
-        terms["d_fake"] = torch.tensor(adv.d_prob(fake_out))
+        terms["d_real"] = adv.d_prob(real_out)
+        terms["d_fake"] = adv.d_prob(fake_out)
         return terms, DView(real_out, fake_out, real_feats, fake_feats)
 
     def g_terms(self, critic: Critic, fake: Tensor, real: Tensor, step: int,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from ganforge.losses.fp32 import fp32
+
 
 def feature_matching_loss(real_feats: Tensor, fake_feats: Tensor) -> Tensor:
     """Squared L2 distance between the batch means of D's features (B, F) for real and fake."""
-    diff = real_feats.flatten(1).mean(0) - fake_feats.flatten(1).mean(0)
+    diff = fp32(real_feats.flatten(1)).mean(0) - fp32(fake_feats.flatten(1)).mean(0)
     return (diff**2).sum()

@@ -124,8 +124,8 @@ class CycleGAN(Variant):
         loss_b = d_loss_halved(self.adv, real_b, pooled_b)
         loss_a = d_loss_halved(self.adv, self.d_a(a), self.d_a(fake_a))
         return {"loss": loss_a + loss_b, "d_a": loss_a.detach(), "d_b": loss_b.detach(),
-                "d_real": torch.tensor(self.adv.d_prob(real_b)),
-                "d_fake": torch.tensor(self.adv.d_prob(pooled_b))}
+                "d_real": self.adv.d_prob(real_b),
+                "d_fake": self.adv.d_prob(pooled_b)}
 
     def translate(self, images: Tensor, nets: Nets, direction: str = "AtoB",
                   **target: object) -> Tensor:

@@ -27,6 +27,7 @@ from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.losses import make_loss
+from ganforge.losses.fp32 import fp32
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.nets.init import dcgan_init
 from ganforge.options import opt
@@ -74,6 +75,7 @@ class CodedGenerator(nn.Module):
 def info_loss(q_out: Tensor, codes: dict[str, Tensor], n_cat: int) -> tuple[Tensor, Tensor]:
     """-E[log Q(c | x)] up to constants: cross-entropy (categorical) + 0.5 ||c - mu||^2 (Gaussian,
     unit variance); returns (categorical part, continuous part)."""
+    q_out = fp32(q_out)  # fp32 losses under --precision bf16/fp16
     zero = q_out.new_zeros(())
     cat = F.cross_entropy(q_out[:, :n_cat], codes["c_cat"]) if "c_cat" in codes else zero
     if "c_cont" not in codes:

@@ -102,8 +102,8 @@ class Pix2Pix(Variant):
         real_out = self.discriminator(torch.cat([a, b], 1))  # (B, 1, H', W') patch scores
         fake_out = self.discriminator(torch.cat([a, fake], 1))
         loss = d_loss_halved(self.adv, real_out, fake_out)
-        return {"loss": loss, "d_real": torch.tensor(self.adv.d_prob(real_out)),
-                "d_fake": torch.tensor(self.adv.d_prob(fake_out))}
+        return {"loss": loss, "d_real": self.adv.d_prob(real_out),
+                "d_fake": self.adv.d_prob(fake_out)}
 
     def generator_loss(self, batch: Batch) -> Terms:
         a, b = _pair(batch)

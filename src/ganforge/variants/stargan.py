@@ -110,8 +110,8 @@ class StarGAN(Variant):
             gp = gradient_penalty(self.discriminator.source, x, fake)
             loss = loss + self.gp_weight * gp
             terms["gp"] = gp.detach()
-        return {"loss": loss, **terms, "d_real": torch.tensor(self.adv.d_prob(real_src)),
-                "d_fake": torch.tensor(self.adv.d_prob(fake_src))}
+        return {"loss": loss, **terms, "d_real": self.adv.d_prob(real_src),
+                "d_fake": self.adv.d_prob(fake_src)}
 
     def generator_loss(self, batch: Batch) -> Terms:
         x, (c_org, c_trg) = batch.x, self.targets(batch)
