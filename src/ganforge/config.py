@@ -71,6 +71,8 @@ class TrainConfig:
                       ge=0, lt=1)
     seed: int = _opt(0, "random seed (data order, init, noise)")
     device: str = _opt("auto", "auto, cpu, cuda or mps", choices=("auto", "cpu", "cuda", "mps"))
+    sync_bn: bool = _opt(False, "several processes (torchrun): BatchNorm statistics over the "
+                         "global batch (SyncBatchNorm) instead of each process's share")
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches", ge=1)
     sample_every: int = _opt(0, "save a sample grid / picture every N steps "
