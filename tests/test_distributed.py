@@ -31,6 +31,8 @@ ONE_STEP_CASES = {
     "plain": {**ONE_STEP, "g_norm": "none"},  # no BatchNorm anywhere
     "sync_bn": {**ONE_STEP, "sync_bn": True},  # G's BatchNorm over the global batch
 }
+#: 5 chunks a side: two rounds of two processes and a last chunk for rank 0 alone.
+EVAL = ["--metrics", "fid,w1,pr", "--n", "500", "--batch-size", "100", "--features", "raw"]
 TINY_IMAGES = {"width": 8, "latent_dim": 8, "batch_size": 8, "data": "mnist"}
 VARIANTS = {
     "dcgan": {**TINY_IMAGES, "sync_bn": True},
@@ -64,6 +66,8 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             {"name": "resume", "kind": "cli", "argv": ["train", "--resume", str(cut),
                                                        "--steps", "4"]},
             {"name": "full", "kind": "reference", "model": "gan", "opts": RING, "steps": 4},
+            {"name": "eval", "kind": "cli", "argv": ["eval", str(cut), *EVAL, "--json",
+                                                     str(runs / "eval.json")]},
             {"name": "sync_bn_layer", "kind": "sync_bn_layer"}]
     jobs += [{"name": f"one_step.{k}.{where}", "kind": "one_step", "model": "gan", "opts": v,
               "alone": where == "alone"}
@@ -181,3 +185,18 @@ def test_variant_trains_on_two_processes(model: str, launched: dict[str, Any]) -
     for result in launched["results"]:
         assert result[f"variant.{model}"]["step"] == 2, result[f"variant.{model}"]
         assert result[f"variant.{model}"]["finite"]
+
+
+def test_eval_on_two_processes_is_eval_in_one(launched: dict[str, Any]) -> None:
+    """`ganforge eval` under torchrun: the ranks share the extraction, rank 0 reports the
+    values one process computes."""
+    from ganforge.cli.main import main
+
+    runs = launched["runs"]
+    assert [r["eval"] for r in launched["results"]] == [0, 0]
+    assert launched["stdout"].count("Wrote ") == 1
+    shared = json.loads((runs / "eval.json").read_text())
+    assert main(["eval", str(runs / "cut"), *EVAL, "--json", str(runs / "alone.json")]) == 0
+    alone = json.loads((runs / "alone.json").read_text())
+    assert shared["n_real"] == alone["n_real"] == 500
+    assert [r["values"] for r in shared["results"]] == [r["values"] for r in alone["results"]]
