@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,21 @@ def test_eval_on_two_processes_is_eval_in_one(launched: dict[str, Any]) -> None:
     alone = json.loads((runs / "alone.json").read_text())
     assert shared["n_real"] == alone["n_real"] == 500
     assert [r["values"] for r in shared["results"]] == [r["values"] for r in alone["results"]]
+
+
+@pytest.mark.parametrize(("opts", "message"), [
+    ({"batch_size": 30}, "--batch-size 30 (the global batch) does not split evenly across 4 "
+                         "processes; choose a multiple of 4"),
+    ({"batch_size": 36, "pack": 2}, "across 4 processes x --pack 2; choose a multiple of 8"),
+    ({"on_failure": "rollback"}, "--on-failure rollback is not available with several"),
+])
+def test_options_several_processes_cannot_train_with_are_one_line_errors(
+        opts: dict[str, Any], message: str) -> None:
+    from ganforge.api import make_config
+    from ganforge.errors import ConfigError
+    from ganforge.train.distributed import World, check_config
+
+    cfg = make_config("gan", **{"data": "ring8", **opts})
+    check_config(cfg, World(0, 1))  # one process: anything goes
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_config(cfg, World(0, 4))

@@ -21,6 +21,7 @@ from ganforge.train.checkpoint import atomic_write, load_checkpoint
 from ganforge.train.distributed import (
     World,
     broadcast,
+    check_config,
     from_main,
     joined,
     local_first,
@@ -100,6 +101,7 @@ def start(cfg: TrainConfig, quiet: bool = False) -> TrainResult:
 
 def _start(cfg: TrainConfig, world: World, quiet: bool) -> TrainResult:
     """`start` in one process of `world`: rank 0 alone makes (and locks) the run folder."""
+    check_config(cfg, world)
     device = training_device(cfg.device, world) or resolve_device(cfg.device)
     data = local_first(lambda: load_data(cfg), world)
     seed_everything(cfg.seed)

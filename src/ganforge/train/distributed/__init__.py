@@ -9,6 +9,7 @@ its parts. A single process never touches any of it: `trainer_class` gives the p
 
 from __future__ import annotations
 
+from ganforge.config import TrainConfig
 from ganforge.train.distributed.world import (
     World,
     broadcast,
@@ -20,6 +21,14 @@ from ganforge.train.distributed.world import (
 from ganforge.train.trainer import Trainer
 
 
+def check_config(cfg: TrainConfig, world: World) -> None:
+    """One-line errors for options several processes cannot train with (none for one)."""
+    if world.distributed:
+        from ganforge.train.distributed.trainer import check_config as check
+
+        check(cfg, world)
+
+
 def trainer_class(world: World) -> type[Trainer]:
     """The trainer of a process of `world`: the plain one unless several processes train."""
     if not world.distributed:
@@ -29,5 +38,5 @@ def trainer_class(world: World) -> type[Trainer]:
     return DistributedTrainer
 
 
-__all__ = ["World", "broadcast", "from_main", "joined", "local_first", "trainer_class",
-           "training_device"]
+__all__ = ["World", "broadcast", "check_config", "from_main", "joined", "local_first",
+           "trainer_class", "training_device"]

@@ -38,6 +38,17 @@ from ganforge.train.trainer import Trainer, TrainResult
 from ganforge.variants.base import Variant
 
 
+def check_config(cfg: TrainConfig, world: World) -> None:
+    """One-line errors for options that several processes cannot train with (checked before
+    the run folder is made)."""
+    if not world.distributed:
+        return
+    check_split(cfg.batch_size, cfg.pack, world.size)
+    if cfg.on_failure == "rollback":
+        raise ConfigError("--on-failure rollback is not available with several processes; "
+                          "use --on-failure stop and resume from the last checkpoint")
+
+
 class DistributedTrainer(Trainer):
     """Trainer of rank `World.current().rank`; see the module docstring."""
 
@@ -45,10 +56,7 @@ class DistributedTrainer(Trainer):
                  device: torch.device, quiet: bool = False, held_out: Batch | None = None
                  ) -> None:
         self.world = world = World.current()
-        check_split(cfg.batch_size, cfg.pack, world.size)
-        if cfg.on_failure == "rollback":
-            raise ConfigError("--on-failure rollback is not available with several processes; "
-                              "use --on-failure stop and resume from the last checkpoint")
+        check_config(cfg, world)
         if cfg.sync_bn:
             convert_sync_batchnorm(variant, device)
         super().__init__(cfg, variant, data, run, device, quiet=quiet or not world.main,
