@@ -62,10 +62,7 @@ class DistributedTrainer(Trainer):
         super().__init__(cfg, variant, data, run, device, quiet=quiet or not world.main,
                          held_out=held_out)
         self.loader = ShardedLoader(self.loader, world.rank, world.size)  # type: ignore[assignment]
-        plain_exports = variant.exports
         wrap_networks(variant, self.groups, device)
-        variant.__dict__["exports"] = lambda: {k: getattr(v, "module", v)
-                                               for k, v in plain_exports().items()}
         shard_noise(variant, world.rank, world.size)
         self.agreed, self.local_stop = StopFlag(), StopFlag()
         if not world.main:

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ganforge.errors import ConfigError
+from ganforge.variants.base import Variant
 
 
 class _Dispatch(nn.Module):
@@ -113,11 +114,15 @@ def _ddp(net: nn.Module, device: torch.device) -> DistributedDataParallel:
             broadcast_buffers=False)
 
 
-def wrap_networks(variant: nn.Module, groups: dict[str, list[nn.Parameter]],
+def wrap_networks(variant: Variant, groups: dict[str, list[nn.Parameter]],
                   device: torch.device) -> list[SyncedNet]:
     """Give every trained network of `variant` its own DDP wrapper and stand-in (aliases, such as
-    CycleGAN's generator = g_ab, share one); refuse a variant with trained parameters that no
-    network of its own holds (their gradients would not be averaged)."""
+    CycleGAN's generator = g_ab, share one), while `exports()` still gives the plain networks;
+    refuse a variant with trained parameters that no network of its own holds (their gradients
+    would not be averaged)."""
+    exports = variant.exports
+    variant.__dict__["exports"] = lambda: {k: v.module if isinstance(v, SyncedNet) else v
+                                           for k, v in exports().items()}
     owner = {id(p): g for g, ps in groups.items() for p in ps}
     synced: dict[int, SyncedNet] = {}
     for parent, name, net in list(_slots(variant, owner)):
@@ -136,12 +141,12 @@ def wrap_networks(variant: nn.Module, groups: dict[str, list[nn.Parameter]],
 NoiseFn = Callable[..., dict[str, Tensor]]
 
 
-def shard_noise(variant: nn.Module, rank: int, size: int) -> None:
+def shard_noise(variant: Variant, rank: int, size: int) -> None:
     """Make the variant's training noise that of the global batch: `noise(n)` draws the noise of
     all `size * n` rows (every rank draws the same: same seed, same draws) and returns this
     rank's `n`, so the noise of a step does not depend on the number of processes. Draws from
     an explicit generator (previews, sampling) are left alone."""
-    draw: NoiseFn = variant.noise  # type: ignore[assignment]
+    draw: NoiseFn = variant.noise
 
     def noise(n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
         if gen is not None:
