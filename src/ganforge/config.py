@@ -86,6 +86,8 @@ class TrainConfig:
                          "compile, one line says so and training stays eager)")
     threads: int = _opt(0, "torch threads; 0: $OMP_NUM_THREADS if set, else one per physical "
                         "core this process may use", ge=0)
+    sync_bn: bool = _opt(False, "several processes (torchrun): BatchNorm statistics over the "
+                         "global batch (SyncBatchNorm) instead of each process's share")
     out: str | None = _opt(None, "run folder (default runs/<model>-<data>-<time>)")
     log_every: int = _opt(100, "print a log line every N batches", ge=1)
     sample_every: int = _opt(0, "save a sample grid / picture every N steps "

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ganforge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ganforge.train.distributed import World
 
 EPILOG = """examples:
   ganforge eval runs/dcgan-mnist --metrics fid,kid,is,pr,dc,1nn,w1,modes --n 10000
@@ -55,16 +58,26 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate, print the table and optionally write the JSON record."""
+    """Evaluate, print the table and optionally write the JSON record (under torchrun: the
+    processes share the feature extraction and rank 0 reports)."""
+    from ganforge.train.distributed import joined
+
+    with joined() as world:
+        return _run(args, world)
+
+
+def _run(args: argparse.Namespace, world: World) -> int:
     from ganforge.evaluation import EvalOptions, evaluate_folders, evaluate_run
     from ganforge.evaluation.metrics import metric_names, parse_metrics
+    from ganforge.train.distributed import training_device
     from ganforge.train.session import resolve_device
 
     parse = metric_names if args.run else parse_metrics  # a run's kind decides what is valid
+    device = training_device(args.device, world) or resolve_device(args.device)
     options = EvalOptions(
         metrics=parse(args.metrics) if args.metrics is not None else None,
         n=args.n, features=args.features, inception_weights=args.inception_weights,
-        batch_size=args.batch_size, seed=args.seed, device=str(resolve_device(args.device)),
+        batch_size=args.batch_size, seed=args.seed, device=str(device),
         max_samples=args.max_samples,
     )
     if args.run and args.fake:
@@ -78,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
                                   args.data_dir)
     else:
         raise ConfigError("name a RUN folder, or give --real DATASET_OR_FOLDER --fake FOLDER")
+    if not world.main:
+        return 0
     print(report.table())
     if args.json:
         print(f"Wrote {report.write_json(args.json)}")

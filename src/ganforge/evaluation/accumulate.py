@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ganforge.errors import GanforgeError
+from ganforge.evaluation.shared import extracted
 from ganforge.evaluation.sources import SampleSource
 from ganforge.features import Extractor
 from ganforge.metrics import FeatureStats, ProbStats
@@ -91,9 +92,8 @@ def accumulate(
     side = SideStats(source, FeatureStats(min(planned, max_samples) if needs.samples else 0,
                                           seed=seed + 1), planned=planned)
     kept = 0
-    for chunk in source.chunks(n, batch_size, seed):
+    for chunk, feats, probs in extracted(source.chunks(n, batch_size, seed), extractor):
         start = side.count
-        feats, probs = extractor.outputs(chunk.x)
         side.shape = tuple(chunk.x.shape[1:])
         if needs.probs and probs is not None:
             _add_probs(side, probs, start, is_splits)
