@@ -1,5 +1,6 @@
-"""`ganforge compare RUN1 RUN2 …`: the runs' loss curves overlaid (by step and by wall time),
-the options that differ and each run's latest evaluation, as PNG, markdown and HTML."""
+"""`ganforge compare RUN1 RUN2 …`: the runs' loss curves (and, for Wasserstein critics, the W1
+estimate) overlaid by step and by wall time, the options that differ and each run's latest
+evaluation, as PNG, markdown and HTML."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from ganforge.train.run import RunDir
 from ganforge.viz import moving_average
 from ganforge.viz._common import atomic_write, figure_to_image, new_figure
 
-CURVES = ("d_loss", "g_loss")
 NOT_OPTIONS = ("out",)  # differs between any two runs, says nothing
 
 
@@ -66,20 +66,50 @@ def differing(runs: list[RunSeries]) -> list[str]:
             and len({repr(r.options.get(k)) for r in runs}) > 1]
 
 
+@dataclass(frozen=True)
+class Curve:
+    """One row of the figure: a logged key, its sign, and which runs it means something for."""
+
+    title: str
+    key: str
+    sign: float = 1.0
+    loss: str | None = None  # only runs trained with this adversarial loss; None: every run
+
+    def applies(self, run: RunSeries) -> bool:
+        """Whether this run's log holds the curve (any run, or one with the curve's loss)."""
+        return self.loss is None or run.options.get("loss") == self.loss
+
+
+LOSS_CURVES = (Curve("d_loss", "d_loss"), Curve("g_loss", "g_loss"))
+# The critic's adversarial term is E[D(G(z))] - E[D(x)] (losses/adversarial.py, Wasserstein),
+# so its negative estimates W1 up to the critic's Lipschitz constant (Arjovsky et al. 2017,
+# section 4): the curve that falls as the samples improve. d_loss adds WGAN-GP's penalty to it.
+W_ESTIMATE = Curve("Wasserstein estimate -d_adv (Wasserstein runs)", "d_adv", -1.0,
+                   "wasserstein")
+
+
+def curves(runs: list[RunSeries]) -> tuple[Curve, ...]:
+    """The figure's rows: D and G losses, and the W1 estimate when a run has a Wasserstein
+    critic."""
+    return LOSS_CURVES + ((W_ESTIMATE,) if any(W_ESTIMATE.applies(r) for r in runs) else ())
+
+
 def plot(runs: list[RunSeries]) -> bytes:
-    """PNG: a row per loss (D, G), by step on the left and by wall time on the right."""
-    fig = new_figure(11.0, 3.4 * len(CURVES))
-    axes = fig.subplots(len(CURVES), 2, squeeze=False)
-    for row, key in enumerate(CURVES):
+    """PNG: a row per curve (D loss, G loss, W1 estimate), by step on the left and by wall time
+    on the right."""
+    shown = curves(runs)
+    fig = new_figure(11.0, 3.4 * len(shown))
+    axes = fig.subplots(len(shown), 2, squeeze=False)
+    for row, curve in enumerate(shown):
         for col, by_time in enumerate((False, True)):
             ax = axes[row, col]
             for n, run in enumerate(runs):
-                x, y = run.series(key, by_time)
+                x, y = plotted(run, curve, by_time)
                 if y.size:
                     window = max(1, y.size // 50)
                     ax.plot(x, y, color=f"C{n}", alpha=0.25, lw=0.7)
                     ax.plot(x, moving_average(y, window), color=f"C{n}", lw=1.8, label=run.name)
-            ax.set_title(f"{key} by {'wall time' if by_time else 'step'}")
+            ax.set_title(f"{curve.title} by {'wall time' if by_time else 'step'}")
             ax.set_xlabel("seconds since the first step" if by_time else "step")
             ax.grid(True, alpha=0.3)
             if ax.lines:
@@ -89,6 +119,14 @@ def plot(runs: list[RunSeries]) -> bytes:
     buffer = io.BytesIO()
     figure_to_image(fig).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def plotted(run: RunSeries, curve: Curve, by_time: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of a run's curve as drawn: empty when the curve does not apply to the run."""
+    if not curve.applies(run):
+        return np.zeros(0), np.zeros(0)
+    x, y = run.series(curve.key, by_time)
+    return x, curve.sign * y
 
 
 def rows(runs: list[RunSeries]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
