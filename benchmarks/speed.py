@@ -238,7 +238,7 @@ def ttq_plain(s: Settings, judge: Judge, st: dict[str, Any], save: Callable[[], 
         t0 = time.time()
         loop = PlainDCGAN(28, s.width, "fp32", s.device)
         if st["done"]:
-            loop.load_state_dict(torch.load(path, weights_only=False))
+            loop.load_state_dict(torch.load(path, weights_only=True))
         data, snaps = batches(images, 0, st["done"]), {}
         target = min(st["done"] + s.chunk, s.max_steps)
         for i in range(st["done"] + 1, target + 1):

@@ -81,7 +81,7 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
            str(TESTS / "ddp_worker.py"), str(spec)]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    ranks = [torch.load(root / f"rank{r}.pt", weights_only=False) for r in range(2)]
+    ranks = [torch.load(root / f"rank{r}.pt", weights_only=True) for r in range(2)]
     return {"runs": runs, "stdout": done.stdout, "ranks": ranks,
             "results": [r["results"] for r in ranks]}
 
