@@ -64,3 +64,19 @@ def train_and_interrupt(model: str, steps: int, tmp_path: Path,
                         quiet=True)
     monkeypatch.setattr(Trainer, "train_step", original)
     assert cut.status == "interrupted" and cut.step == 3
+
+
+def flat_state(tree: object, prefix: str = "") -> dict[str, object]:
+    """A nested state (dicts, lists, tuples) as {dotted.path: leaf}, to compare leaf by leaf."""
+    if isinstance(tree, dict):
+        return {k: v for key, sub in tree.items()
+                for k, v in flat_state(sub, f"{prefix}{key}.").items()}
+    if isinstance(tree, (list, tuple)):
+        return {k: v for i, sub in enumerate(tree)
+                for k, v in flat_state(sub, f"{prefix}{i}.").items()}
+    return {prefix: tree}
+
+
+def same_leaf(a: object, b: object) -> bool:
+    """Two leaves of a state are equal: tensors bit for bit, anything else by ==."""
+    return torch.equal(a, b) if isinstance(a, torch.Tensor) else bool(a == b)

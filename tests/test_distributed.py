@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import torch
 
+from conftest import flat_state, same_leaf
 from ganforge.train.checkpoint import load_checkpoint
 
 TESTS = Path(__file__).resolve().parent
@@ -135,20 +136,10 @@ def test_resume_on_two_processes_is_bitwise(launched: dict[str, Any]) -> None:
 
 
 def _assert_equal(a: object, b: object) -> None:
-    flat_a, flat_b = _flat(a), _flat(b)
+    flat_a, flat_b = flat_state(a), flat_state(b)
     assert flat_a.keys() == flat_b.keys()
     for name, value in flat_a.items():
-        other = flat_b[name]
-        same = torch.equal(value, other) if isinstance(value, torch.Tensor) else value == other
-        assert same, name
-
-
-def _flat(tree: object, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
-    if isinstance(tree, (list, tuple)):
-        return {k: v for i, sub in enumerate(tree) for k, v in _flat(sub, f"{prefix}{i}.").items()}
-    return {prefix: tree}
+        assert same_leaf(value, flat_b[name]), name
 
 
 @pytest.mark.parametrize("case", sorted(ONE_STEP_CASES))

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import torch
 
+from conftest import flat_state, same_leaf
 from ganforge.api import make_config
 from ganforge.train import session
 from ganforge.train import trainer as trainer_module
@@ -122,20 +123,10 @@ def _child(run: str, first: bool, kind: str, step: int, marker: str) -> None:
         session.resume(run, {"steps": STEPS}, quiet=True)
 
 
-def _flat(tree: object, prefix: str = "") -> dict[str, object]:
-    if isinstance(tree, dict):
-        return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
-    if isinstance(tree, (list, tuple)):
-        return {k: v for i, sub in enumerate(tree) for k, v in _flat(sub, f"{prefix}{i}.").items()}
-    return {prefix: tree}
-
-
 def _bitwise(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Same state, tensors bit for bit (the config, which names the folder, aside)."""
-    fa, fb = _flat({**a, "config": None}), _flat({**b, "config": None})
-    return fa.keys() == fb.keys() and all(
-        torch.equal(x, fb[k]) if isinstance(x, torch.Tensor) else x == fb[k]
-        for k, x in fa.items())
+    fa, fb = flat_state({**a, "config": None}), flat_state({**b, "config": None})
+    return fa.keys() == fb.keys() and all(same_leaf(x, fb[k]) for k, x in fa.items())
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ganforge
+from conftest import flat_state
 from ganforge.api import make_config
 from ganforge.cli.main import main
 from ganforge.train import session
@@ -22,20 +23,9 @@ CASES = [("dcgan", "mnist", 7), ("wgan-gp", "ring8", 12), ("wgan", "mnist", 11)]
 
 def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
-    return {**state["variant"], **{f"opt.{k}": v for k, v in _flat(state["optimizers"]).items()}}
-
-
-def _flat(tree: object, prefix: str = "") -> dict[str, torch.Tensor]:
-    out: dict[str, torch.Tensor] = {}
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-    elif isinstance(tree, (list, tuple)):
-        for i, v in enumerate(tree):
-            out.update(_flat(v, f"{prefix}{i}."))
-    elif isinstance(tree, torch.Tensor):
-        out[prefix] = tree
-    return out
+    optimisers = flat_state(state["optimizers"])  # the tensors: moments, step counts
+    return {**state["variant"],
+            **{f"opt.{k}": v for k, v in optimisers.items() if isinstance(v, torch.Tensor)}}
 
 
 def _assert_bitwise_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
