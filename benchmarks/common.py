@@ -11,19 +11,16 @@ from typing import Any
 
 import torch
 
+from ganforge.train.precision import UNKNOWN_CPU, cpu_facts
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict[str, Any]:
     """Where and when a figure was measured."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    _, cpu = cpu_facts()
+    if cpu == UNKNOWN_CPU:
+        cpu = platform.processor() or platform.machine()
     info = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
             "python": platform.python_version(), "platform": platform.platform()}

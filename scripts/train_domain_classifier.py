@@ -36,6 +36,7 @@ from ganforge.features.classifier import (
     to_input,
 )
 from ganforge.features.weights import file_sha256
+from ganforge.train.precision import UNKNOWN_CPU, cpu_facts
 
 NAME = "zebra-classifier"
 FILE = "horse2zebra-classifier.safetensors"
@@ -79,13 +80,8 @@ def accuracy(model: DomainClassifier, images: Tensor, labels: Tensor, size: int)
 
 def cpu_model() -> str:
     """The CPU's name from /proc/cpuinfo (else the platform's processor string)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    _, name = cpu_facts()
+    return name if name != UNKNOWN_CPU else platform.processor() or "unknown"
 
 
 def fit(model: DomainClassifier, train: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],

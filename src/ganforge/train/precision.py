@@ -24,6 +24,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 #: /proc/cpuinfo flags of CPUs that compute bf16 natively (Intel AMX, AVX512-BF16; AMD Zen 4+).
 BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+#: The model name `cpu_facts` gives where /proc/cpuinfo has none.
+UNKNOWN_CPU = "unknown CPU"
 
 
 def native_bf16_flag(flags: Iterable[str]) -> str | None:
@@ -35,7 +37,7 @@ def native_bf16_flag(flags: Iterable[str]) -> str | None:
 def cpu_facts(path: Path = Path("/proc/cpuinfo")) -> tuple[frozenset[str], str]:
     """(flags, model name) of this machine's CPU; empty where /proc/cpuinfo is unreadable."""
     flags: frozenset[str] = frozenset()
-    name = "unknown CPU"
+    name = UNKNOWN_CPU
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -44,7 +46,7 @@ def cpu_facts(path: Path = Path("/proc/cpuinfo")) -> tuple[frozenset[str], str]:
         key, _, value = line.partition(":")
         if key.strip() == "flags" and not flags:
             flags = frozenset(value.split())
-        elif key.strip() == "model name" and name == "unknown CPU":
+        elif key.strip() == "model name" and name == UNKNOWN_CPU:
             name = value.strip()
     return flags, name
 
