@@ -28,6 +28,10 @@ class MonitorConfig:
       collapse_ratio: fake diversity / real diversity below this is a collapse; diversity is the
         mean pairwise L2 distance between the samples of a batch.
       diversity_max_samples: at most this many samples per batch enter the pairwise distances.
+      coverage_min / coverage_k: for point data (samples of shape (N, d), the toy mixtures) also
+        a collapse when fewer than `coverage_min` of the real batch lie within some generated
+        point's distance to its `coverage_k`-th nearest generated neighbour: a G on a few of the
+        modes keeps its samples spread (so the distance ratio misses it) but misses the rest.
     """
 
     window: int = 200
@@ -41,6 +45,8 @@ class MonitorConfig:
     g_loss_high: float = 5.0
     collapse_ratio: float = 0.1
     diversity_max_samples: int = 256
+    coverage_min: float = 0.5
+    coverage_k: int = 5
 
     def __post_init__(self) -> None:
         """Reject thresholds that would make the monitor silently useless."""
@@ -53,6 +59,8 @@ class MonitorConfig:
         _check(self.g_growth >= 0, "g_growth must be >= 0")
         _check(0 < self.collapse_ratio < 1, "collapse_ratio must be between 0 and 1")
         _check(self.diversity_max_samples >= 2, "diversity_max_samples must be at least 2")
+        _check(0 <= self.coverage_min < 1, "coverage_min must be in [0, 1) (0 = off)")
+        _check(self.coverage_k >= 1, "coverage_k must be at least 1")
 
 
 def _check(ok: bool, message: str) -> None:

@@ -32,7 +32,8 @@ _NONFINITE_REAL = (
 
 
 class FailureMonitor:
-    """Detects NaN/Inf, a discriminator that wins outright, and mode collapse.
+    """Detects NaN/Inf, a discriminator that wins outright, and mode collapse (samples nearly
+    alike; for point data also samples that miss most of the real batch).
 
     Call `update(step, stats)` after every training step and `check_diversity(step, fake, real)`
     every few hundred steps; both return the events newly reported (usually an empty list).
@@ -86,11 +87,20 @@ class FailureMonitor:
             return []  # a degenerate real batch gives no scale to compare against
         ratio = fake_div / real_div
         self.last_diversity = {"fake": fake_div, "real": real_div, "ratio": ratio}
-        if ratio >= self.config.collapse_ratio:
+        if ratio < self.config.collapse_ratio:
+            threshold = self.config.collapse_ratio
+            return self._report(
+                collapse_event(step, rules.collapse_message(fake_div, real_div, ratio, threshold))
+            )
+        k = self.config.coverage_k
+        if fake.dim() != 2 or self.config.coverage_min <= 0 or fake.shape[0] <= k:
+            return []  # images: pixel-space neighbourhoods say little; only points get this test
+        recall = rules.point_recall(fake, real, k, cap)
+        self.last_diversity["recall"] = recall
+        if recall >= self.config.coverage_min:
             return []
-        threshold = self.config.collapse_ratio
         return self._report(
-            collapse_event(step, rules.collapse_message(fake_div, real_div, ratio, threshold))
+            collapse_event(step, rules.coverage_message(recall, self.config.coverage_min, k))
         )
 
     def summary(self) -> dict[str, int]:

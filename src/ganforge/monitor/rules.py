@@ -1,4 +1,5 @@
-"""Pure detection rules of the monitor: non-finite stats, D winning, sample diversity."""
+"""Pure detection rules of the monitor: non-finite stats, D winning, sample diversity, and the
+coverage of low-dimensional point data."""
 
 from __future__ import annotations
 
@@ -102,4 +103,30 @@ def collapse_message(fake_div: float, real_div: float, ratio: float, threshold: 
         f"mode collapse: the generated samples are nearly all alike (mean pairwise distance "
         f"{fake_div:.4g} vs {real_div:.4g} for real data, ratio {ratio:.2g} < {threshold}). "
         "The generator maps most noise vectors to the same output."
+    )
+
+
+def point_recall(fake: Tensor, real: Tensor, k: int, max_samples: int) -> float:
+    """Share of the real points that lie inside the generated points' manifold: within the
+    distance from some fake point to its k-th nearest fake neighbour (Kynkaanniemi et al. 2019's
+    recall, with the roles that make it a coverage test). A G that puts every sample on a few
+    modes has tight balls there and none elsewhere, so the real points of the missed modes fall
+    outside however many samples it draws."""
+    n = min(int(fake.shape[0]), max_samples * 8)  # points are cheap; more of them, finer balls
+    if n <= k:
+        raise ValueError(f"point recall needs more than k={k} generated points, got {n}")
+    with torch.no_grad():
+        f = fake[:n].detach().reshape(n, -1).to(torch.float64)
+        r = real[:max_samples].detach().reshape(min(int(real.shape[0]), max_samples), -1)
+        radii = torch.cdist(f, f).kthvalue(k + 1, dim=1).values  # +1: the point itself
+        inside = torch.cdist(r.to(torch.float64), f) <= radii[None, :]
+    return float(inside.any(dim=1).to(torch.float64).mean())
+
+
+def coverage_message(recall: float, threshold: float, k: int) -> str:
+    """Diagnosis for point samples that miss whole regions of the data."""
+    return (
+        f"mode collapse: only {100 * recall:.0f} % of a real batch lies near the generated "
+        f"points (within their {k}-nearest-neighbour radius; below {100 * threshold:.0f} % is "
+        "a collapse). The generator covers a few modes and drops the rest."
     )
