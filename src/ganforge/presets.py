@@ -23,8 +23,9 @@ PRESETS.register(
 PRESETS.register(
     "dcgan",
     # Radford et al. (2016) §4: Adam lr 2e-4, beta1 0.5, batch 128 (64 here for CPU speed).
+    # One batch of fakes serves D's and G's updates, as in pytorch/examples' DCGAN loop.
     {"arch": "auto", "loss": "nonsaturating", "optimizer": "adam", "lr_g": 2e-4, "lr_d": 2e-4,
-     "beta1": 0.5, "beta2": 0.999, "n_critic": 1, "d_norm": "batch"},
+     "beta1": 0.5, "beta2": 0.999, "n_critic": 1, "d_norm": "batch", "reuse_fake": True},
     "DCGAN (Radford et al. 2016): conv nets, BatchNorm, Adam 2e-4",
 )
 PRESETS.register(
