@@ -28,10 +28,13 @@ class MonitorConfig:
       collapse_ratio: fake diversity / real diversity below this is a collapse; diversity is the
         mean pairwise L2 distance between the samples of a batch.
       diversity_max_samples: at most this many samples per batch enter the pairwise distances.
-      coverage_min / coverage_k: for point data (samples of shape (N, d), the toy mixtures) also
-        a collapse when fewer than `coverage_min` of the real batch lie within some generated
-        point's distance to its `coverage_k`-th nearest generated neighbour: a G on a few of the
-        modes keeps its samples spread (so the distance ratio misses it) but misses the rest.
+      mode_share: for point data (samples of shape (N, d), the toy mixtures) also a collapse
+        when a cluster of the real points (a mode) gets under this share of its expected
+        generated points: a G on some of the modes keeps its samples spread (so the distance
+        ratio misses it) but drops the rest. 0 turns this rule off.
+      mode_patience: the dropped-modes rule reports only after this many checks in a row that
+        each drop a mode, the last dropping no fewer than the first: a G still spreading over
+        the modes early in training picks them up from check to check and is not flagged.
     """
 
     window: int = 200
@@ -45,8 +48,8 @@ class MonitorConfig:
     g_loss_high: float = 5.0
     collapse_ratio: float = 0.1
     diversity_max_samples: int = 256
-    coverage_min: float = 0.5
-    coverage_k: int = 5
+    mode_share: float = 0.2
+    mode_patience: int = 5
 
     def __post_init__(self) -> None:
         """Reject thresholds that would make the monitor silently useless."""
@@ -59,8 +62,8 @@ class MonitorConfig:
         _check(self.g_growth >= 0, "g_growth must be >= 0")
         _check(0 < self.collapse_ratio < 1, "collapse_ratio must be between 0 and 1")
         _check(self.diversity_max_samples >= 2, "diversity_max_samples must be at least 2")
-        _check(0 <= self.coverage_min < 1, "coverage_min must be in [0, 1) (0 = off)")
-        _check(self.coverage_k >= 1, "coverage_k must be at least 1")
+        _check(0 <= self.mode_share < 1, "mode_share must be in [0, 1) (0 = off)")
+        _check(self.mode_patience >= 1, "mode_patience must be at least 1 check")
 
 
 def _check(ok: bool, message: str) -> None:

@@ -33,7 +33,7 @@ _NONFINITE_REAL = (
 
 class FailureMonitor:
     """Detects NaN/Inf, a discriminator that wins outright, and mode collapse (samples nearly
-    alike; for point data also samples that miss most of the real batch).
+    alike; for point data also modes of the real data that get almost no samples).
 
     Call `update(step, stats)` after every training step and `check_diversity(step, fake, real)`
     every few hundred steps; both return the events newly reported (usually an empty list).
@@ -55,6 +55,8 @@ class FailureMonitor:
         self._last_reported: dict[str, int] = {}
         self._counts = dict.fromkeys(KINDS, 0)
         self._suppressed = dict.fromkeys(KINDS, 0)
+        # Modes dropped at the latest point-data checks (the dropped-modes rule's patience).
+        self._dropped: deque[int] = deque(maxlen=self.config.mode_patience)
 
     def update(self, step: int, stats: Mapping[str, Any]) -> list[FailureEvent]:
         """Record one step's stats ("d_loss", "g_loss", optional "d_real"/"d_fake") and check."""
@@ -92,15 +94,17 @@ class FailureMonitor:
             return self._report(
                 collapse_event(step, rules.collapse_message(fake_div, real_div, ratio, threshold))
             )
-        k = self.config.coverage_k
-        if fake.dim() != 2 or self.config.coverage_min <= 0 or fake.shape[0] <= k:
-            return []  # images: pixel-space neighbourhoods say little; only points get this test
-        recall = rules.point_recall(fake, real, k, cap)
-        self.last_diversity["recall"] = recall
-        if recall >= self.config.coverage_min:
-            return []
+        share = self.config.mode_share
+        if fake.dim() != 2 or share <= 0:
+            return []  # images: no clusters to find in pixel space; only points get this test
+        dropped, modes, mass = rules.dropped_modes(fake, real, share)
+        self.last_diversity.update(modes=modes, dropped_modes=dropped)
+        seen = self._dropped
+        seen.append(dropped)
+        if len(seen) < self.config.mode_patience or min(seen) == 0 or seen[-1] < seen[0]:
+            return []  # not dropped at every check of the window, or still picking modes up
         return self._report(
-            collapse_event(step, rules.coverage_message(recall, self.config.coverage_min, k))
+            collapse_event(step, rules.dropped_message(dropped, modes, mass, share))
         )
 
     def summary(self) -> dict[str, int]:
@@ -118,6 +122,7 @@ class FailureMonitor:
             "suppressed": dict(self._suppressed),
             "events": [e.to_dict() for e in self.events],
             "last_diversity": self.last_diversity,
+            "dropped_modes": list(self._dropped),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -140,6 +145,8 @@ class FailureMonitor:
             k: int(v) for k, v in state.get("suppressed", {}).items()
         }
         self.events = [FailureEvent.from_dict(e) for e in state.get("events", [])]
+        self._dropped = deque((int(x) for x in state.get("dropped_modes", [])),
+                              maxlen=self.config.mode_patience)
         last = state.get("last_diversity")
         self.last_diversity = None if last is None else {k: float(v) for k, v in last.items()}
 

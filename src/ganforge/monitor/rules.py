@@ -106,27 +106,38 @@ def collapse_message(fake_div: float, real_div: float, ratio: float, threshold: 
     )
 
 
-def point_recall(fake: Tensor, real: Tensor, k: int, max_samples: int) -> float:
-    """Share of the real points that lie inside the generated points' manifold: within the
-    distance from some fake point to its k-th nearest fake neighbour (Kynkaanniemi et al. 2019's
-    recall, with the roles that make it a coverage test). A G that puts every sample on a few
-    modes has tight balls there and none elsewhere, so the real points of the missed modes fall
-    outside however many samples it draws."""
-    n = min(int(fake.shape[0]), max_samples * 8)  # points are cheap; more of them, finer balls
-    if n <= k:
-        raise ValueError(f"point recall needs more than k={k} generated points, got {n}")
+
+def dropped_modes(fake: Tensor, real: Tensor, share: float, min_mass: float = 0.01,
+                  eps_factor: float = 10.0) -> tuple[int, int, float]:
+    """(modes dropped, modes, real mass of the dropped ones) of point samples: the real points
+    are grouped into clusters (connected within `eps_factor` times their median nearest-neighbour
+    distance: the modes of a mixture), each generated point counts for the cluster of its
+    nearest real point, and a cluster holding at least `min_mass` of the real points is dropped
+    when it gets under `share` of its real share of the generated points (PacGAN's rule counts a
+    mode covered at a fifth of its expected samples). Off-mode samples still count for their
+    nearest mode, so an imprecise G that spreads over every mode is not called collapsed."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
     with torch.no_grad():
-        f = fake[:n].detach().reshape(n, -1).to(torch.float64)
-        r = real[:max_samples].detach().reshape(min(int(real.shape[0]), max_samples), -1)
-        radii = torch.cdist(f, f).kthvalue(k + 1, dim=1).values  # +1: the point itself
-        inside = torch.cdist(r.to(torch.float64), f) <= radii[None, :]
-    return float(inside.any(dim=1).to(torch.float64).mean())
+        r = real.detach().reshape(real.shape[0], -1).to(torch.float64).cpu()
+        f = fake.detach().reshape(fake.shape[0], -1).to(torch.float64).cpu()
+        dist = torch.cdist(r, r)
+        eps = eps_factor * float(dist.kthvalue(2, dim=1).values.median())
+        n, labels = connected_components(csr_matrix((dist <= eps).numpy()), directed=False)
+        lab = torch.as_tensor(labels, dtype=torch.long)
+        real_share = torch.bincount(lab, minlength=n).to(torch.float64) / r.shape[0]
+        nearest = torch.cdist(f, r).argmin(dim=1)
+        fake_share = torch.bincount(lab[nearest], minlength=n).to(torch.float64) / f.shape[0]
+        modes = real_share >= min_mass
+        dropped = modes & (fake_share < share * real_share)
+    return int(dropped.sum()), int(modes.sum()), float(real_share[dropped].sum())
 
 
-def coverage_message(recall: float, threshold: float, k: int) -> str:
-    """Diagnosis for point samples that miss whole regions of the data."""
+def dropped_message(dropped: int, modes: int, mass: float, share: float) -> str:
+    """Diagnosis for point samples that leave modes of the data (almost) empty."""
     return (
-        f"mode collapse: only {100 * recall:.0f} % of a real batch lies near the generated "
-        f"points (within their {k}-nearest-neighbour radius; below {100 * threshold:.0f} % is "
-        "a collapse). The generator covers a few modes and drops the rest."
+        f"mode collapse: {dropped} of the data's {modes} clusters ({100 * mass:.0f} % of the real "
+        f"points) get almost no generated points (under {share:g} of their share). The "
+        "generator covers some modes and drops the others."
     )

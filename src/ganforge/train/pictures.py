@@ -49,6 +49,13 @@ class Pictures:
         self.last_frame_step = -1
         self.title = f"{cfg.model} on {cfg.data}"
 
+    def real_reference(self, batch: Tensor) -> Tensor:
+        """Real data for the monitor's collapse check: the figures' fixed real points for point
+        data (enough of them to find every mode), else the training batch."""
+        if self.real is None:
+            return batch
+        return torch.as_tensor(self.real, dtype=batch.dtype, device=batch.device)
+
     @torch.no_grad()
     def fixed_samples(self, nets: Nets) -> Tensor:
         """The generated images of the preview figure (images), or G's points in eval mode."""

@@ -229,8 +229,8 @@ class Trainer:
                 return status
         if diversity:
             fake = self.pictures.fixed_samples(self.sample_nets())
-            status = self._handle_events(self.monitor.check_diversity(self.step, fake, batch.x),
-                                         log)
+            real = self.pictures.real_reference(batch.x)
+            status = self._handle_events(self.monitor.check_diversity(self.step, fake, real), log)
             if status != "complete":
                 return self._stop(log) if status == "stopped" else status
         if self.sample_every and self.step % self.sample_every == 0:
