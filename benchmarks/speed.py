@@ -104,8 +104,9 @@ def time_plain(images: Tensor, size: int, precision: str, s: Settings) -> float:
 
 
 def ganforge_options(s: Settings, precision: str, compiled: bool) -> dict[str, Any]:
-    """`ganforge train dcgan` at its best settings (the defaults: channels-last and fused Adam;
-    --compile where asked), without periodic checkpoints, pictures or checks in the timed steps."""
+    """`ganforge train dcgan` at its best settings (the defaults: channels-last, fused Adam, one
+    fake batch a step for D and G; --compile where asked), without periodic checkpoints,
+    pictures or checks in the timed steps."""
     return {"data": "mnist", "batch_size": BATCH, "width": s.width, "precision": precision,
             "compile": compiled, "device": s.device.type, "threads": s.threads,
             "checkpoint_every": 10**6, "sample_every": 10**6, "monitor_every": 0,
@@ -318,8 +319,9 @@ def notes(name: str, s: Settings) -> str:
                 f"{s.rounds} alternating rounds. plain: "
                 "pytorch/examples' DCGAN loop (benchmarks/plain_dcgan.py); ganforge: `ganforge "
                 "train dcgan` with its defaults (channels-last, fused Adam, values read at the "
-                "log interval), checkpoints, pictures and monitor checks out of the timed steps; "
-                "--compile rows: torch.compile on top.")
+                "log interval, one G forward a step serving D's and G's updates as in the plain "
+                "loop: --reuse-fake), checkpoints, pictures and monitor checks out of the timed "
+                "steps; --compile rows: torch.compile on top.")
     if name == "quality":
         return (f"`ganforge train dcgan` (width {s.width}) for {s.quality_steps} steps per "
                 f"seed; FID of {s.n_fake} samples (eval mode) against {s.n_real} MNIST test "
