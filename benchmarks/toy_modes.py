@@ -106,15 +106,21 @@ def selected(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     seeds = [0] if args.quick and not args.seeds_given else args.seeds
     only = [o for o in args.only.split(",") if o]
     todo = [(d, r, s) for r in rows for d in DATASETS for s in seeds]
-    return [t for t in todo if not only or any(f"{t[0]}/{t[1]}".startswith(o) or
-                                               t[1].startswith(o) for o in only)]
+    names = {f"{d}/{r}" for d, r, _ in todo} | {r for _, r, _ in todo}
+
+    def chosen(d: str, r: str, o: str) -> bool:  # an exact name picks itself alone
+        return f"{d}/{r}" == o or r == o if o in names else f"{d}/{r}".startswith(o) or \
+            r.startswith(o)
+
+    return [t for t in todo if not only or any(chosen(t[0], t[1], o) for o in only)]
 
 
 def main() -> None:
     """Measure every selected row not in the json yet, writing the results after each."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
-    p.add_argument("--only", default="", help="comma-separated DATA/ROW or ROW prefixes")
+    p.add_argument("--only", default="", help="comma-separated DATA/ROW or ROW names (exact), "
+                   "else prefixes")
     p.add_argument("--quick", action="store_true", help="the toy presets only, seed 0")
     p.add_argument("--redo", action="store_true", help="measure selected rows again")
     args = p.parse_args()
