@@ -152,3 +152,13 @@ def test_the_patience_window_survives_a_resume() -> None:
     resumed = FailureMonitor()
     resumed.load_state_dict(first.state_dict())
     assert len(resumed.check_diversity(STEP + 800, fake, real)) == 1
+
+
+def test_the_clusters_follow_the_real_points_they_were_found_on() -> None:
+    """The monitor keeps the clusters of the real points between checks; other real points get
+    their own."""
+    monitor = FailureMonitor()
+    for data, k in (("ring8", 8), ("grid25", 25), ("ring8", 8)):
+        fake = on_modes(data, np.arange(2000) % k, seed=k)
+        assert monitor.check_diversity(STEP, fake, make_toy(data, 2000, seed=1)) == []
+        assert monitor.last_diversity is not None and monitor.last_diversity["modes"] == k

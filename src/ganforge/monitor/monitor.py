@@ -57,6 +57,8 @@ class FailureMonitor:
         self._suppressed = dict.fromkeys(KINDS, 0)
         # Modes dropped at the latest point-data checks (the dropped-modes rule's patience).
         self._dropped: deque[int] = deque(maxlen=self.config.mode_patience)
+        # The clusters of the last real reference (a run passes the same points every check).
+        self._clusters: tuple[Tensor, Tensor] | None = None
 
     def update(self, step: int, stats: Mapping[str, Any]) -> list[FailureEvent]:
         """Record one step's stats ("d_loss", "g_loss", optional "d_real"/"d_fake") and check."""
@@ -97,7 +99,7 @@ class FailureMonitor:
         share = self.config.mode_share
         if fake.dim() != 2 or share <= 0:
             return []  # images: no clusters to find in pixel space; only points get this test
-        dropped, modes, mass = rules.dropped_modes(fake, real, share)
+        dropped, modes, mass = rules.dropped_modes(fake, real, share, self._clusters_of(real))
         self.last_diversity.update(modes=modes, dropped_modes=dropped)
         seen = self._dropped
         seen.append(dropped)
@@ -106,6 +108,14 @@ class FailureMonitor:
         return self._report(
             collapse_event(step, rules.dropped_message(dropped, modes, mass, share))
         )
+
+    def _clusters_of(self, real: Tensor) -> Tensor:
+        """`rules.real_clusters(real)`, computed again only when the real points change."""
+        cached = self._clusters
+        if (cached is None or cached[0].shape != real.shape or cached[0].dtype != real.dtype
+                or not torch.equal(cached[0], real)):
+            cached = self._clusters = (real.detach().clone(), rules.real_clusters(real))
+        return cached[1]
 
     def summary(self) -> dict[str, int]:
         """Number of reported events per kind (every kind present, 0 when none)."""

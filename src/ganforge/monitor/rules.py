@@ -1,5 +1,5 @@
 """Pure detection rules of the monitor: non-finite stats, D winning, sample diversity, and the
-coverage of low-dimensional point data."""
+modes of low-dimensional point data that get almost no samples."""
 
 from __future__ import annotations
 
@@ -106,33 +106,40 @@ def collapse_message(fake_div: float, real_div: float, ratio: float, threshold: 
     )
 
 
-
-def dropped_modes(fake: Tensor, real: Tensor, share: float, min_mass: float = 0.01,
-                  eps_factor: float = 10.0) -> tuple[int, int, float]:
-    """(modes dropped, modes, real mass of the dropped ones) of point samples: the real points
-    are grouped into clusters (connected within `eps_factor` times their median nearest-neighbour
-    distance: the modes of a mixture), each generated point counts for the cluster of its
-    nearest real point, and a cluster holding at least `min_mass` of the real points is dropped
-    when it gets under `share` of its real share of the generated points (PacGAN's rule counts a
-    mode covered at a fifth of its expected samples). Off-mode samples still count for their
-    nearest mode, so an imprecise G that spreads over every mode is not called collapsed."""
+def real_clusters(real: Tensor, eps_factor: float = 10.0) -> Tensor:
+    """The cluster of each real point (N,): points connect within `eps_factor` times their median
+    nearest-neighbour distance, so the clusters of a mixture's sample are its modes."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
     with torch.no_grad():
         r = real.detach().reshape(real.shape[0], -1).to(torch.float64).cpu()
-        f = fake.detach().reshape(fake.shape[0], -1).to(torch.float64).cpu()
         dist = torch.cdist(r, r)
         eps = eps_factor * float(dist.kthvalue(2, dim=1).values.median())
-        n, labels = connected_components(csr_matrix((dist <= eps).numpy()), directed=False)
-        lab = torch.as_tensor(labels, dtype=torch.long)
+        _, labels = connected_components(csr_matrix((dist <= eps).numpy()), directed=False)
+    return torch.as_tensor(labels, dtype=torch.long)
+
+
+def dropped_modes(fake: Tensor, real: Tensor, share: float, labels: Tensor | None = None,
+                  min_mass: float = 0.01) -> tuple[int, int, float]:
+    """(modes dropped, modes, real mass of the dropped ones) of point samples: the real points
+    are grouped into clusters (`labels`, from `real_clusters` when not given), each generated
+    point counts for the cluster of its nearest real point, and a cluster holding at least
+    `min_mass` of the real points is dropped when it gets under `share` of its real share of the
+    generated points (PacGAN's rule counts a mode covered at a fifth of its expected samples).
+    Off-mode samples still count for their nearest mode, so an imprecise G that spreads over
+    every mode is not called collapsed."""
+    lab = real_clusters(real) if labels is None else labels
+    n = int(lab.max()) + 1
+    with torch.no_grad():
+        r = real.detach().reshape(real.shape[0], -1).to(torch.float64).cpu()
+        f = fake.detach().reshape(fake.shape[0], -1).to(torch.float64).cpu()
         real_share = torch.bincount(lab, minlength=n).to(torch.float64) / r.shape[0]
         nearest = torch.cdist(f, r).argmin(dim=1)
         fake_share = torch.bincount(lab[nearest], minlength=n).to(torch.float64) / f.shape[0]
         modes = real_share >= min_mass
         dropped = modes & (fake_share < share * real_share)
     return int(dropped.sum()), int(modes.sum()), float(real_share[dropped].sum())
-
 
 def dropped_message(dropped: int, modes: int, mass: float, share: float) -> str:
     """Diagnosis for point samples that leave modes of the data (almost) empty."""
