@@ -108,9 +108,10 @@ def selected(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     todo = [(d, r, s) for r in rows for d in DATASETS for s in seeds]
     names = {f"{d}/{r}" for d, r, _ in todo} | {r for _, r, _ in todo}
 
-    def chosen(d: str, r: str, o: str) -> bool:  # an exact name picks itself alone
-        return f"{d}/{r}" == o or r == o if o in names else f"{d}/{r}".startswith(o) or \
-            r.startswith(o)
+    def chosen(d: str, r: str, o: str) -> bool:
+        if o in names:  # an exact name picks itself alone
+            return o in (f"{d}/{r}", r)
+        return f"{d}/{r}".startswith(o) or r.startswith(o)
 
     return [t for t in todo if not only or any(chosen(t[0], t[1], o) for o in only)]
 

@@ -32,13 +32,15 @@ STEP = 10**6  # past the monitor's warm-up
 
 def verdict(fake: torch.Tensor, real: torch.Tensor) -> dict[str, Any]:
     """What a fresh monitor says of these points against this real batch."""
-    monitor = FailureMonitor(MonitorConfig(mode_patience=1))  # one check's verdict
+    config = MonitorConfig(mode_patience=1)  # one check's verdict
+    monitor = FailureMonitor(config)
     events = monitor.check_diversity(STEP, fake, real)
     last = monitor.last_diversity or {}
-    return {"flagged": bool(events), "ratio": round(last.get("ratio", float("nan")), 3),
+    ratio = last.get("ratio", float("nan"))
+    return {"flagged": bool(events), "ratio": round(ratio, 3),
             "dropped": f"{int(last.get('dropped_modes', 0))}/{int(last.get('modes', 0))}",
             "rule": ("" if not events else
-                     "dropped modes" if "clusters" in events[0].message else "distance")}
+                     "distance" if ratio < config.collapse_ratio else "dropped modes")}
 
 
 def replay(row: dict[str, Any]) -> dict[str, Any] | None:
