@@ -44,6 +44,7 @@ ROWS: dict[str, tuple[str, dict[str, Any], int | None]] = {
     "unrolled-toy": ("unrolled-toy", {}, None),
     "pacgan-toy": ("pacgan-toy", {}, None),
     "pacgan-toy --latent-dim 64": ("pacgan-toy", {"latent_dim": 64}, None),
+    "pacgan-toy --steps 60000": ("pacgan-toy", {}, 60_000),
     "gan-toy --pack 4": ("gan-toy", {"pack": 4, "batch_size": 400}, None),
     "gan-toy --minibatch-disc": ("gan-toy", {"minibatch_disc": True}, None),
     "wgan-gp toy nets": ("wgan-gp", {"arch": "mlp", "hidden": 128, "mlp_depth": 3,
