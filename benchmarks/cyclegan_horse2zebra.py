@@ -83,9 +83,9 @@ def figure(out: Any) -> None:
 
 
 def earlier_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The committed rows of other runs (another step count or width), kept beside the new one;
-    a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
-    before the identity column had the repository's default identity weight 0.5."""
+    """The committed rows of other runs (another step count, width or identity weight), kept
+    beside the new one; a row from before the width and cpu columns was the paper's width 64 on
+    the Xeon, one from before the identity column had the official code's identity weight 0.5."""
     path = RESULTS / "cyclegan_horse2zebra.json"
     old = json.loads(path.read_text()) if path.is_file() else {"rows": []}
     kept = []

@@ -112,9 +112,9 @@ RUNS = Path(__file__).parent / "data" / "toy_runs"
                                                ("grid25_gan-toy", 14), ("ring8_pack4", 0),
                                                ("ring8_pacgan-toy", 0)])
 def test_the_benchmark_runs_final_samples(name: str, dropped: int) -> None:
-    """The final G's samples of benchmarks/toy_modes.py's runs (seed 0, 2,000 points, from the runs
-    of the morning of 2026-12-01 with 1 torch thread): the
-    vanilla GAN runs that collapse are flagged, the PacGAN runs that cover all 8 modes are not
+    """The final G's samples of benchmarks/toy_modes.py's runs (seed 0, 2,000 points, from the
+    runs of the morning of 2026-12-01 with 1 torch thread): the vanilla GAN runs that collapse
+    are flagged, the PacGAN runs that cover all 8 modes are not
     (benchmarks/results/toy_monitor.md replays every run and snapshot)."""
     data = name.split("_")[0]
     fake = torch.as_tensor(np.load(RUNS / f"{name}.npy"))

@@ -141,6 +141,7 @@ def dropped_modes(fake: Tensor, real: Tensor, share: float, labels: Tensor | Non
         dropped = modes & (fake_share < share * real_share)
     return int(dropped.sum()), int(modes.sum()), float(real_share[dropped].sum())
 
+
 def dropped_message(dropped: int, modes: int, mass: float, share: float) -> str:
     """Diagnosis for point samples that leave modes of the data (almost) empty."""
     return (
