@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
+from pathlib import Path
 from typing import Any
 
+import matplotlib
 import torch
 
 import ganforge
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
-from translation_common import RUNS, figure_rows, train_or_resume
+from translation_common import RUNS, figure_rows, train_or_resume, training_time
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 
 SIZE = 64
 FIGURE_INDICES = (0, 3, 11, 27, 42, 58, 77, 95)
@@ -51,6 +57,33 @@ def figure(run: Any, name: str) -> None:
     figure_rows([batch.x, *row.unbind(1)], RESULTS / f"{name}.png")
 
 
+def plot_losses(out: Path, path: Path, smooth: int = 250) -> None:
+    """D's domain-classification loss on real faces, G's on its translations and G's
+    reconstruction L1 over training (means over `smooth` steps), from the run's log."""
+    records = {}
+    for line in (out / "log.jsonl").read_text().splitlines():
+        r = json.loads(line) if line else {}
+        if "g_cls" in r:
+            records[r["step"]] = r  # the last record of a step wins (a resume redoes steps)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=110)
+    for ax, keys in ((ax1, ("d_cls", "g_cls")), (ax2, ("g_rec",))):
+        for key in keys:
+            buckets: dict[int, list[float]] = {}
+            for step, r in records.items():
+                buckets.setdefault(step // smooth, []).append(r[key])
+            xs = sorted(buckets)
+            ax.plot([(b + 0.5) * smooth for b in xs],
+                    [sum(buckets[b]) / len(buckets[b]) for b in xs], label=key)
+        ax.set(xlabel="training step (D steps; G every 5th)")
+        ax.legend()
+    ax1.set(ylabel="cross-entropy, summed over attributes",
+            title=f"domain classification (means of {smooth} steps)")
+    ax2.set(ylabel="L1 on [-1, 1]", title="reconstruction G(G(x, c), c_org)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def verdicts(row: dict[str, Any]) -> str:
     """The issue's targets, met or not."""
     checks = [("hair-colour success >= 80 %", row["hair_success"] >= 80),
@@ -70,8 +103,8 @@ def main() -> None:
     parser.add_argument("--name", default="stargan_celeba", help="results/<name>.{json,md,png}")
     args = parser.parse_args()
     out = RUNS / f"stargan-celeba-{SIZE}-w{args.width}"
-    spent = train_or_resume("stargan", out, args.steps, data="celeba", image_size=SIZE,
-                            width=args.width, batch_size=args.batch_size, log_every=200, seed=0)
+    train_or_resume("stargan", out, args.steps, data="celeba", image_size=SIZE, width=args.width,
+                    batch_size=args.batch_size, log_every=200, seed=0)
     run = ganforge.load_run(out)
     s = score(run, args.n)
     row = {"steps": args.steps, "width": args.width,
@@ -82,9 +115,11 @@ def main() -> None:
            "young_success": 100 * s["success_~Young"]["success"],
            "preservation": 100 * s["preservation"]["preservation"],
            "reconstruction_l1": s["reconstruction"]["reconstruction_l1"],
-           "fid": s["fid"]["fid"], "kid": s["kid"]["kid"], **spent,
+           "fid": s["fid"]["fid"], "kid": s["kid"]["kid"],
+           "train_s": round(training_time(out)["train_s"]), "cpu": machine()["cpu"],
            "date": datetime.date.today().isoformat()}
     figure(run, args.name)
+    plot_losses(out, RESULTS / f"{args.name}_losses.png")
     save(args.name, [row], list(row),
          f"StarGAN on the CelebA subset, {SIZE} px, {min(args.n or HELD_OUT, HELD_OUT)} held-out "
          "faces",
@@ -92,9 +127,11 @@ def main() -> None:
          f"{args.batch_size}, WGAN-GP lambda 10, lambda_cls 1, lambda_rec 10, n_critic 5, Adam "
          f"1e-4 (0.5, 0.999), linear decay over the second half of {args.steps} steps) on the "
          "first 9,000 faces; success per target, preservation, FID and KID from the committed "
-         "celeba-classifier; reconstruction L1 on [0, 1] pixels. Targets: "
+         "celeba-classifier; reconstruction L1 on [0, 1] pixels; train_s: the run's own training "
+         "time from its log (a stop and resume not counted), on 2 cores alone. Targets: "
          f"{verdicts(row)}. Machine: {machine()['cpu']}. Figure: results/{args.name}.png "
-         "(input | black | blond | brown hair | gender flipped | age flipped).")
+         "(input | black | blond | brown hair | gender flipped | age flipped); losses over "
+         f"training: results/{args.name}_losses.png.")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ it or one of its snapshots with `ganforge.evaluation.evaluate_translation`, and 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,18 @@ def snapshots(out: Path) -> list[tuple[int, Path]]:
 
 
 def training_time(out: Path) -> dict[str, float]:
-    """Steps done and the run's own wall time from its log's first and last record times."""
+    """Steps done and the run's own training time in seconds, from the `time` of its log's step
+    records: the sum of the gaps between consecutive records, where a gap over ten times the
+    median (a stop and a resume, or scoring between two calls) counts as one median step."""
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if line]
-    steps = [r["step"] for r in records if "step" in r]
-    return {"steps": max(steps) if steps else 0}
+    # The last record of a step wins: a resume redoes the steps after its checkpoint.
+    stamps = sorted({r["step"]: r["time"] for r in records if "step" in r and "time" in r}.items())
+    gaps = [b[1] - a[1] for a, b in zip(stamps, stamps[1:], strict=False)]
+    if not gaps:
+        return {"steps": stamps[-1][0] if stamps else 0, "train_s": 0.0}
+    median = statistics.median(gaps)
+    return {"steps": stamps[-1][0],
+            "train_s": sum(g if g <= 10 * median else median for g in gaps)}
 
 
 @torch.no_grad()
