@@ -134,6 +134,30 @@ def test_modes_dropped_check_after_check_are_reported_once_patience_runs_out() -
     assert [len(f) for f in found] == [0, 0, 1]
 
 
+def test_a_lasting_collapse_is_said_once_and_again_when_the_count_changes() -> None:
+    """Checks every 200 steps for 6,000 steps (six cooldowns): on 3 of 8 modes throughout, one
+    report; then on 2 (6 dropped instead of 5), a second; after a check on every mode and a
+    collapse back onto 3, a third once the patience runs out again."""
+    real = make_toy("ring8", 2000, seed=1)
+    three = on_modes("ring8", np.arange(2000) % 3, seed=3)
+    two = on_modes("ring8", np.arange(2000) % 2, seed=4)
+    every = on_modes("ring8", np.arange(2000) % 8, seed=5)
+    monitor = FailureMonitor()
+
+    def steps(fake: torch.Tensor, n: int, start: int) -> list[int]:
+        return [e.step for i in range(n)
+                for e in monitor.check_diversity(start + 200 * i, fake, real)]
+
+    assert steps(three, 30, STEP) == [STEP + 800]
+    assert steps(two, 10, STEP + 6000) == [STEP + 6000]
+    assert steps(every, 1, STEP + 8000) == []
+    assert steps(three, 10, STEP + 8200) == [STEP + 8200 + 800]
+    resumed = FailureMonitor()
+    resumed.load_state_dict(monitor.state_dict())
+    assert [resumed.check_diversity(STEP + 10200 + 200 * i, three, real) for i in range(3)] == [
+        [], [], []]
+
+
 def test_a_g_picking_modes_up_check_by_check_is_not_flagged() -> None:
     """Early training: 2, 3, ... 8 modes covered at successive checks (6 .. 0 dropped)."""
     real = make_toy("ring8", 2000, seed=1)

@@ -35,6 +35,8 @@ class MonitorConfig:
       mode_patience: the dropped-modes rule reports only after this many checks in a row that
         each drop a mode, the last dropping no fewer than the first: a G still spreading over
         the modes early in training picks them up from check to check and is not flagged.
+        Once reported, it speaks again only when the number of dropped modes changes (or after
+        a check that dropped none), not every `cooldown` steps of a lasting collapse.
     """
 
     window: int = 200

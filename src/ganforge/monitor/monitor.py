@@ -57,6 +57,9 @@ class FailureMonitor:
         self._suppressed = dict.fromkeys(KINDS, 0)
         # Modes dropped at the latest point-data checks (the dropped-modes rule's patience).
         self._dropped: deque[int] = deque(maxlen=self.config.mode_patience)
+        # The dropped count the rule last reported: it speaks again only when the count changes
+        # (or after a check that dropped nothing), not at every check of a lasting collapse.
+        self._reported_dropped: int | None = None
         # The clusters of the last real reference (a run passes the same points every check).
         self._clusters: tuple[Tensor, Tensor] | None = None
 
@@ -103,11 +106,18 @@ class FailureMonitor:
         self.last_diversity.update(modes=modes, dropped_modes=dropped)
         seen = self._dropped
         seen.append(dropped)
+        if dropped == 0:
+            self._reported_dropped = None
         if len(seen) < self.config.mode_patience or min(seen) == 0 or seen[-1] < seen[0]:
             return []  # not dropped at every check of the window, or still picking modes up
-        return self._report(
+        if dropped == self._reported_dropped:
+            return []  # already said, and nothing changed since
+        events = self._report(
             collapse_event(step, rules.dropped_message(dropped, modes, mass, share))
         )
+        if events:
+            self._reported_dropped = dropped
+        return events
 
     def _clusters_of(self, real: Tensor) -> Tensor:
         """`rules.real_clusters(real)`, computed again only when the real points change."""
@@ -133,6 +143,7 @@ class FailureMonitor:
             "events": [e.to_dict() for e in self.events],
             "last_diversity": self.last_diversity,
             "dropped_modes": list(self._dropped),
+            "reported_dropped": self._reported_dropped,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -157,6 +168,8 @@ class FailureMonitor:
         self.events = [FailureEvent.from_dict(e) for e in state.get("events", [])]
         self._dropped = deque((int(x) for x in state.get("dropped_modes", [])),
                               maxlen=self.config.mode_patience)
+        reported = state.get("reported_dropped")
+        self._reported_dropped = None if reported is None else int(reported)
         last = state.get("last_diversity")
         self.last_diversity = None if last is None else {k: float(v) for k, v in last.items()}
 
