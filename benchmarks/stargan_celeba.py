@@ -69,8 +69,8 @@ def plot_losses(out: Path, path: Path, smooth: int = 250) -> None:
     for ax, keys in ((ax1, ("d_cls", "g_cls")), (ax2, ("g_rec",))):
         for key in keys:
             buckets: dict[int, list[float]] = {}
-            for step, r in records.items():
-                buckets.setdefault(step // smooth, []).append(r[key])
+            for step, r in records.items():  # steps 1..smooth go to bucket 0
+                buckets.setdefault((step - 1) // smooth, []).append(r[key])
             xs = sorted(buckets)
             ax.plot([(b + 0.5) * smooth for b in xs],
                     [sum(buckets[b]) / len(buckets[b]) for b in xs], label=key)
