@@ -15,8 +15,9 @@ RUNS = Path(__file__).resolve().parent / "runs"
 
 
 def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str, float]:
-    """Train `model` into `out` for `steps` steps, resuming a run stopped on the way; returns
-    the wall and CPU seconds this call spent (0 when the run was already complete)."""
+    """Train `model` into `out` for `steps` steps, resuming a run stopped on the way (or one
+    planned for another step count whose lr decay has not begun); returns the wall and CPU
+    seconds this call spent (0 when the run was already complete)."""
     import ganforge
     from ganforge.train import session
     from ganforge.train.run import RunDir
@@ -24,11 +25,25 @@ def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str,
     wall, cpu = time.perf_counter(), time.process_time()
     if (out / "config.yaml").is_file():
         done = [r["step"] for r in RunDir(out).read_log() if "step" in r]
+        _same_schedule(out, steps, max(done, default=0))
         if not done or max(done) < steps:
             session.resume(out, {"steps": steps})  # a schedule set in shares of the steps follows
     else:
         ganforge.train(model, steps=steps, out=out, **opts)
     return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+
+
+def _same_schedule(out: Path, steps: int, done: int) -> None:
+    """Exit with one line when `out` was planned for another step count and its lr decay has
+    begun: resuming would bend its schedule, and scoring it would label it with `steps`."""
+    import yaml
+
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    planned = int(cfg.get("steps") or 0)
+    decay = float(cfg.get("lr_decay_start", 0.5)) * planned  # a share of the planned steps
+    if planned != steps and cfg.get("lr_policy") == "linear" and done > decay:
+        raise SystemExit(f"error: {out} was trained for {planned} steps (lr decay from step "
+                         f"{decay:g}, {done} done); move it aside to train for {steps}")
 
 
 def load_weights(run: Any, folder: Path | None) -> Any:
