@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import torch
 import ganforge
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
-from translation_common import RUNS, figure_rows, train_or_resume, training_time
+from translation_common import RUNS, figure_rows, step_records, train_or_resume, training_time
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -60,11 +59,7 @@ def figure(run: Any, name: str) -> None:
 def plot_losses(out: Path, path: Path, smooth: int = 250) -> None:
     """D's domain-classification loss on real faces, G's on its translations and G's
     reconstruction L1 over training (means over `smooth` steps), from the run's log."""
-    records = {}
-    for line in (out / "log.jsonl").read_text().splitlines():
-        r = json.loads(line) if line else {}
-        if "g_cls" in r:
-            records[r["step"]] = r  # the last record of a step wins (a resume redoes steps)
+    records = {step: r for step, r in step_records(out).items() if "g_cls" in r}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=110)
     for ax, keys in ((ax1, ("d_cls", "g_cls")), (ax2, ("g_rec",))):
         for key in keys:

@@ -3,7 +3,6 @@ it or one of its snapshots with `ganforge.evaluation.evaluate_translation`, and 
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from pathlib import Path
@@ -20,13 +19,12 @@ def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str,
     seconds this call spent (0 when the run was already complete)."""
     import ganforge
     from ganforge.train import session
-    from ganforge.train.run import RunDir
 
     wall, cpu = time.perf_counter(), time.process_time()
     if (out / "config.yaml").is_file():
-        done = [r["step"] for r in RunDir(out).read_log() if "step" in r]
-        _same_schedule(out, steps, max(done, default=0))
-        if not done or max(done) < steps:
+        done = max(step_records(out), default=0)
+        _same_schedule(out, steps, done)
+        if done < steps:
             session.resume(out, {"steps": steps})  # a schedule set in shares of the steps follows
     else:
         ganforge.train(model, steps=steps, out=out, **opts)
@@ -36,13 +34,12 @@ def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str,
 def _same_schedule(out: Path, steps: int, done: int) -> None:
     """Exit with one line when `out` was planned for another step count and its lr decay has
     begun: resuming would bend its schedule, and scoring it would label it with `steps`."""
-    import yaml
+    from ganforge.train.run import RunDir
 
-    cfg = yaml.safe_load((out / "config.yaml").read_text())
-    planned = int(cfg.get("steps") or 0)
-    decay = float(cfg.get("lr_decay_start", 0.5)) * planned  # a share of the planned steps
-    if planned != steps and cfg.get("lr_policy") == "linear" and done > decay:
-        raise SystemExit(f"error: {out} was trained for {planned} steps (lr decay from step "
+    cfg = RunDir(out).config()
+    decay = cfg.lr_decay_start * cfg.steps  # a share of the planned steps
+    if cfg.steps != steps and cfg.lr_policy == "linear" and done > decay:
+        raise SystemExit(f"error: {out} was trained for {cfg.steps} steps (lr decay from step "
                          f"{decay:g}, {done} done); move it aside to train for {steps}")
 
 
@@ -70,13 +67,19 @@ def snapshots(out: Path) -> list[tuple[int, Path]]:
     return [(int(f.name.split("_")[1]), f) for f in folders]
 
 
+def step_records(out: Path) -> dict[int, dict[str, Any]]:
+    """The run's log records by step, in step order (the last record of a step wins)."""
+    from ganforge.train.run import RunDir
+
+    records = {r["step"]: r for r in RunDir(out).read_log() if "step" in r}
+    return dict(sorted(records.items()))
+
+
 def training_time(out: Path) -> dict[str, float]:
     """Steps done and the run's own training time in seconds, from the `time` of its log's step
     records: the sum of the gaps between consecutive records, where a gap over ten times the
     median (a stop and a resume, or scoring between two calls) counts as one median step."""
-    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if line]
-    # The last record of a step wins: a resume redoes the steps after its checkpoint.
-    stamps = sorted({r["step"]: r["time"] for r in records if "step" in r and "time" in r}.items())
+    stamps = [(step, r["time"]) for step, r in step_records(out).items() if "time" in r]
     gaps = [b[1] - a[1] for a, b in zip(stamps, stamps[1:], strict=False)]
     if not gaps:
         return {"steps": stamps[-1][0] if stamps else 0, "train_s": 0.0}
