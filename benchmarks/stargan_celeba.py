@@ -6,10 +6,12 @@ paper-style figure (rows: faces; columns: input, black, blond, brown hair, gende
 hair-colour success >= 80 % averaged over the three colours, gender and age flips >= 75 %,
 preservation >= 85 %.
 
-    nice .venv/bin/python benchmarks/stargan_celeba.py [--steps 20000] [--width 32]
+    nice .venv/bin/python benchmarks/stargan_celeba.py [--steps 20000] [--width 32] [--curve-n 300]
 
-The run goes to benchmarks/runs/stargan-celeba-64 (ignored by git; resumed when stopped);
-results/stargan_celeba.{json,md,png} are written for committing. The classifier's own held-out
+The run goes to benchmarks/runs/stargan-celeba-64-w<width> (ignored by git; resumed when
+stopped), keeping G every 2,000 steps for the success-over-steps curve;
+results/stargan_celeba.{json,md,png}, _losses.png and _curve.{png,json} are written for
+committing, the table keeping one row per run (steps, width). The classifier's own held-out
 accuracy (the ceiling of the success figures) is in assets/classifiers/classifiers.json.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,15 @@ import torch
 import ganforge
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
-from translation_common import RUNS, figure_rows, step_records, train_or_resume, training_time
+from translation_common import (
+    RUNS,
+    figure_rows,
+    load_weights,
+    snapshots,
+    step_records,
+    train_or_resume,
+    training_time,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,14 +46,63 @@ SIZE = 64
 FIGURE_INDICES = (0, 3, 11, 27, 42, 58, 77, 95)
 HAIR = ("Black_Hair", "Blond_Hair", "Brown_Hair")
 HELD_OUT = 1000  # the subset's last 10 %
+SNAPSHOT_EVERY = 2000  # G kept for the success-over-steps curve
 
 
-def score(run: Any, n: int | None) -> dict[str, dict[str, Any]]:
-    """Every metric of `ganforge eval RUN` on the held-out faces, as {metric: values}."""
+def score(run: Any, n: int | None, metrics: tuple[str, ...] | None = None
+          ) -> dict[str, dict[str, Any]]:
+    """The metrics of `ganforge eval RUN` (None: every one) on the held-out faces, as
+    {metric: values}."""
+    from ganforge.evaluation import TranslationOptions
     from ganforge.evaluation.attribute_translation import evaluate_attribute_translation
 
-    report = evaluate_attribute_translation(run, n=n)
+    report = evaluate_attribute_translation(run, n=n, options=TranslationOptions(metrics=metrics))
     return {r.metric: dict(r.values) for r in report.results}
+
+
+def successes(s: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The table's success and preservation columns (%) from `score`'s values."""
+    return {"hair_success": 100 * sum(s[f"success_{h}"]["success"] for h in HAIR) / 3,
+            **{f"{h.split('_')[0].lower()}_success": 100 * s[f"success_{h}"]["success"]
+               for h in HAIR},
+            "male_success": 100 * s["success_~Male"]["success"],
+            "young_success": 100 * s["success_~Young"]["success"],
+            "preservation": 100 * s["preservation"]["preservation"]}
+
+
+def curve(out: Path, n: int | None) -> list[dict[str, float]]:
+    """Success per target and preservation at every kept snapshot of G."""
+    points = []
+    for step, folder in snapshots(out):
+        s = score(load_weights(ganforge.load_run(out), folder), n, ("success", "preservation"))
+        points.append({"step": step, **successes(s)})
+        print({k: round(v, 1) for k, v in points[-1].items()}, flush=True)
+    return points
+
+
+def plot_curve(points: list[dict[str, float]], path: Path) -> None:
+    """Success per target and preservation over training, with the targets."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), dpi=110)
+    steps = [p["step"] for p in points]
+    for i, (key, label, target) in enumerate((
+            ("hair_success", "hair colour (mean of 3)", 80), ("male_success", "gender flip", 75),
+            ("young_success", "age flip", 75), ("preservation", "preservation", 85))):
+        ax.plot(steps, [p[key] for p in points], "o-", color=f"C{i}", label=label)
+        ax.axhline(target, color=f"C{i}", ls=":", lw=1)
+    ax.set(xlabel="training step", ylabel="% of held-out faces (dotted: targets)", ylim=(0, 100),
+           title=f"StarGAN, CelebA subset {SIZE} px, CPU")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def earlier_rows(name: str, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The committed rows of runs of another step count or width, kept beside the new one."""
+    path = RESULTS / f"{name}.json"
+    old = json.loads(path.read_text())["rows"] if path.is_file() else []
+    return [{k: r.get(k, "") for k in row} for r in old
+            if (r["steps"], r["width"]) != (row["steps"], row["width"])]
 
 
 def figure(run: Any, name: str) -> None:
@@ -95,27 +155,31 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=32, help="G and D base channels (paper: 64)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--n", type=int, default=None, help="held-out faces scored (default all)")
+    parser.add_argument("--curve-n", type=int, default=300,
+                        help="held-out faces scored at each snapshot for the curve")
     parser.add_argument("--name", default="stargan_celeba", help="results/<name>.{json,md,png}")
     args = parser.parse_args()
     out = RUNS / f"stargan-celeba-{SIZE}-w{args.width}"
     train_or_resume("stargan", out, args.steps, data="celeba", image_size=SIZE, width=args.width,
-                    batch_size=args.batch_size, log_every=200, seed=0)
+                    batch_size=args.batch_size, log_every=200, seed=0,
+                    snapshot_every=SNAPSHOT_EVERY)
     run = ganforge.load_run(out)
     s = score(run, args.n)
-    row = {"steps": args.steps, "width": args.width,
-           "hair_success": 100 * sum(s[f"success_{h}"]["success"] for h in HAIR) / 3,
-           **{f"{h.split('_')[0].lower()}_success": 100 * s[f"success_{h}"]["success"]
-              for h in HAIR},
-           "male_success": 100 * s["success_~Male"]["success"],
-           "young_success": 100 * s["success_~Young"]["success"],
-           "preservation": 100 * s["preservation"]["preservation"],
+    row = {"steps": args.steps, "width": args.width, **successes(s),
            "reconstruction_l1": s["reconstruction"]["reconstruction_l1"],
            "fid": s["fid"]["fid"], "kid": s["kid"]["kid"],
            "train_s": round(training_time(out)["train_s"]), "cpu": machine()["cpu"],
            "date": datetime.date.today().isoformat()}
     figure(run, args.name)
     plot_losses(out, RESULTS / f"{args.name}_losses.png")
-    save(args.name, [row], list(row),
+    points = curve(out, args.curve_n)
+    if points:
+        plot_curve(points, RESULTS / f"{args.name}_curve.png")
+        (RESULTS / f"{args.name}_curve.json").write_text(json.dumps(
+            {"run": {"steps": args.steps, "width": args.width}, "n": args.curve_n or HELD_OUT,
+             "points": points}, indent=2))
+    rows = sorted([*earlier_rows(args.name, row), row], key=lambda r: (r["width"], r["steps"]))
+    save(args.name, rows, list(row),
          f"StarGAN on the CelebA subset, {SIZE} px, {min(args.n or HELD_OUT, HELD_OUT)} held-out "
          "faces",
          f"stargan preset at {SIZE} px (width {args.width}, 6 residual blocks, batch "
@@ -126,7 +190,9 @@ def main() -> None:
          "time from its log (a stop and resume not counted), on 2 cores alone. Targets: "
          f"{verdicts(row)}. Machine: {machine()['cpu']}. Figure: results/{args.name}.png "
          "(input | black | blond | brown hair | gender flipped | age flipped); losses over "
-         f"training: results/{args.name}_losses.png.")
+         f"training: results/{args.name}_losses.png; success and preservation at every "
+         f"{SNAPSHOT_EVERY}th step ({args.curve_n} held-out faces): "
+         f"results/{args.name}_curve.{{png,json}}. One row per run (steps, width).")
 
 
 if __name__ == "__main__":
