@@ -112,6 +112,28 @@ def test_gauss1d_pictures_and_animation(tmp_path: Path, tiny: dict) -> None:
     assert (run.dir.root / "evolution.gif").is_file() and (run.dir.root / "evolution.png").is_file()
 
 
+def test_toy_landscape_evaluates_d_a_training_batch_at_a_time(
+        tmp_path: Path, tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Minibatch discrimination compares every pair of a batch: D's landscape on a 100x100 grid
+    in one call would need ~20 GB. The picture must call D with at most a batch of points."""
+    from ganforge.tricks.minibatch import MinibatchDiscrimination
+
+    sizes: list[int] = []
+    real_forward = MinibatchDiscrimination.forward
+
+    def recording(self: MinibatchDiscrimination, f: torch.Tensor) -> torch.Tensor:
+        sizes.append(f.shape[0])
+        if f.shape[0] > 256:  # too big to compute: record it and answer cheaply
+            return torch.cat([f, f.new_zeros(f.shape[0], self.kernels)], dim=1)
+        return real_forward(self, f)
+
+    monkeypatch.setattr(MinibatchDiscrimination, "forward", recording)
+    run = ganforge.train("gan", data="ring8", steps=4, sample_every=2, minibatch_disc=True,
+                         out=tmp_path / "r", quiet=True, **tiny)
+    assert sorted(run.dir.samples.glob("step_*.png"))  # the landscape was drawn
+    assert len(sizes) > 100 and max(sizes) <= tiny["batch_size"]
+
+
 def test_config_file_and_flags_layering(tmp_path: Path, tiny: dict) -> None:
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text(yaml.safe_dump({"model": "lsgan", "data": "ring8", "batch-size": 32,

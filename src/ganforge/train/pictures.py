@@ -47,6 +47,10 @@ class Pictures:
         self.modes = _modes_2d(cfg.data)
         self.frames: list[Path] = []
         self.last_frame_step = -1
+        # D's landscape is evaluated a training batch at a time: a D with minibatch layers
+        # (minibatch discrimination compares every pair of a batch) sees the batch size it was
+        # trained on, and memory stays bounded (10,000 grid points at once would need ~20 GB)
+        self.critic_chunk = max(1, cfg.batch_size // max(1, cfg.pack))
         self.title = f"{cfg.model} on {cfg.data}"
 
     def real_reference(self, batch: Tensor) -> Tensor:
@@ -65,11 +69,12 @@ class Pictures:
         return in_mode(net, False, lambda: self.variant.generate(self.fixed, net))
 
     def _critic(self, x: np.ndarray) -> np.ndarray:
-        """D's output on points, in eval mode."""
+        """D's output on points, in eval mode, one training batch of points at a time."""
         try:
             self.variant.eval()
             t = torch.as_tensor(x, dtype=torch.float32, device=self.variant.device)
-            return self.variant.critic(t).float().cpu().numpy().reshape(-1)
+            return np.concatenate([self.variant.critic(c).float().cpu().numpy().reshape(-1)
+                                   for c in t.split(self.critic_chunk)])
         finally:
             self.variant.train()
 
