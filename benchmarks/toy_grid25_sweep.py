@@ -34,6 +34,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "--mlp-depth 4": {"mlp_depth": 4},
     "--batch-size 800 (400 packs)": {"batch_size": 800},
     "--lr-d 2e-3": {"lr_d": 2e-3},
+    "--lr-g 3e-4 --lr-d 3e-4": {"lr_g": 3e-4, "lr_d": 3e-4},
     "--ema 0.999": {"ema": 0.999},
     "--minibatch-stddev": {"minibatch_stddev": True},
 }
