@@ -46,6 +46,8 @@ ROWS: dict[str, tuple[str, dict[str, Any], int | None]] = {
     "pacgan-toy --latent-dim 64": ("pacgan-toy", {"latent_dim": 64}, None),
     "pacgan-toy --steps 60000": ("pacgan-toy", {}, 60_000),
     "gan-toy --pack 4": ("gan-toy", {"pack": 4, "batch_size": 400}, None),
+    # the grid25 sweep's best (results/toy_grid25_sweep.md): 400 packs of 2 a batch
+    "pacgan-toy --batch-size 800": ("pacgan-toy", {"batch_size": 800}, None),
     # about 3x a plain step (pairwise L1 over the batch): half the steps to stay near 10 min
     "gan-toy --minibatch-disc": ("gan-toy", {"minibatch_disc": True}, 15_000),
     "wgan-gp toy nets": ("wgan-gp", {"arch": "mlp", "hidden": 128, "mlp_depth": 3,
@@ -138,7 +140,8 @@ def main() -> None:
         print(f"== {key(data, row, seed)}", flush=True)
         result = run_row(data, row, seed)
         print("  ", {k: v for k, v in result.items() if k != "curve"}, flush=True)
-        rows = [r for r in rows if r["key"] != result["key"]] + [result]
+        # read again: another process may have added rows (two runs at once on two cores)
+        rows = [r for r in load_rows() if r["key"] != result["key"]] + [result]
         write(rows)
 
 
