@@ -20,6 +20,11 @@ The settings follow the papers' toy protocols, shrunk to a CPU budget of minutes
 - pacgan-toy packs 2 (PacGAN2): in a tuning sweep (15,000-40,000 steps, seed 0) it beat packing
   4, whose 4x-wider input slowed D's sharpening (grid25 at 40,000 steps: 12/25 at 91 % with 2,
   11/25 at 76 % with 4); the benchmark keeps a --pack 4 row;
+- a larger batch is the one change that helped pacgan-toy on grid25 in the sweep of
+  benchmarks/toy_grid25_sweep.py (seed 0, 30,000 steps): 400 packs a batch (`--batch-size
+  800`) 17/25 modes at 84 % against 13/25 at 81 %, at 2.5x the time (9.3 min on one thread of
+  the AMD EPYC); a wider net (256), a faster D (lr 2e-3) and an EMA of G did not. The preset
+  keeps 100 packs (under 4 minutes); the benchmark has a --batch-size 800 row;
 - unrolled-toy: 5 look-ahead steps (Metz et al. show 0, 1, 5 and 10) at Adam lr 1e-4 for G and
   D, as the authors' toy code (poolio/unrolled_gan: lr 1e-4, beta1 0.5, 5 unrolling steps), for
   8,000 steps: each step costs about six plain ones, and the run must fit in 10 minutes on the
