@@ -128,15 +128,26 @@ def test_minibatch_discrimination_matches_the_paper_formula() -> None:
     assert torch.allclose(out[:, 6:], want, atol=1e-6)
 
 
-def test_minibatch_discrimination_gradient_matches_the_formula() -> None:
+@pytest.mark.parametrize("twice", [False, True])
+def test_minibatch_discrimination_gradient_matches_the_formula(twice: bool) -> None:
     torch.manual_seed(1)
     layer = MinibatchDiscrimination(6, kernels=4, kernel_dim=3)
+    layer.twice_differentiable = twice
     f = torch.randn(5, 6, requires_grad=True)
+    assert torch.allclose(layer(f)[:, 6:], _paper_formula(f, layer), atol=1e-6)
     got = torch.autograd.grad(layer(f)[:, 6:].pow(2).sum(), (f, layer.T))
     m = (f @ layer.T).view(5, 4, 3)  # the formula by broadcasting, differentiated by autograd
     o = torch.exp(-(m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)).sum(1)
     want = torch.autograd.grad(o.pow(2).sum(), (f, layer.T))
     assert all(torch.allclose(g, w, atol=1e-5) for g, w in zip(got, want, strict=True))
+
+
+def _paper_formula(f: torch.Tensor, layer: MinibatchDiscrimination) -> torch.Tensor:
+    """o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1), by loops over the pairs."""
+    n = f.shape[0]
+    m = (f @ layer.T).view(n, layer.kernels, layer.kernel_dim)
+    return torch.stack([sum(torch.exp(-(m[i] - m[j]).abs().sum(-1)) for j in range(n))
+                        for i in range(n)])
 
 
 def test_minibatch_discrimination_sees_collapse() -> None:

@@ -13,6 +13,7 @@ from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganforge.nets.infogan import InfoGANDiscriminator, InfoGANGenerator
 from ganforge.nets.init import dcgan_init
 from ganforge.nets.mlp import MLPDiscriminator, MLPGenerator
+from ganforge.tricks.minibatch import MinibatchDiscrimination
 from ganforge.tricks.spectral import apply_spectral_norm
 from ganforge.tricks.vbn import to_virtual_batchnorm
 
@@ -76,4 +77,8 @@ def build_discriminator(
         dcgan_init(net)
     if cfg.spectral_norm:
         apply_spectral_norm(net)
+    if cfg.unroll:  # G's loss differentiates through D's look-ahead gradient steps
+        for m in net.modules():
+            if isinstance(m, MinibatchDiscrimination):
+                m.twice_differentiable = True
     return net

@@ -13,16 +13,23 @@ class MinibatchDiscrimination(nn.Module):
     c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_L1), o(x_i)_b = sum_j c_b(x_i, x_j);
     the output is [f(x_i), o(x_i)] of size in_features + kernels."""
 
+    #: Differentiable twice (an unrolled GAN differentiates through D's gradient steps):
+    #: torch.cdist has no second derivative, so the (N, N, B, C) differences are taken instead.
+    twice_differentiable: bool = False
+
     def __init__(self, in_features: int, kernels: int = 50, kernel_dim: int = 5) -> None:
         super().__init__()
         self.kernels, self.kernel_dim = kernels, kernel_dim
         self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * 0.1)
 
     def forward(self, f: Tensor) -> Tensor:
-        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
-        # ||M_i,b - M_j,b||_1 as (B, N, N) without the (N, N, B, C) differences: half the time
-        l1 = torch.cdist(m, m, p=1)
-        o = torch.exp(-l1).sum(2).t()  # (N, B), the j = i term included as in the paper
+        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim)  # (N, B, C)
+        if self.twice_differentiable:
+            l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # (N, N, B)
+        else:  # as (B, N, N) without the (N, N, B, C) differences: half the time
+            mb = m.transpose(0, 1)
+            l1 = torch.cdist(mb, mb, p=1).permute(1, 2, 0)  # (N, N, B)
+        o = torch.exp(-l1).sum(1)  # (N, B), the j = i term included as in the paper
         return torch.cat([f, o], dim=1)  # (N, F + B)
 
 
