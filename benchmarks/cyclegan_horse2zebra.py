@@ -31,6 +31,7 @@ from common import RESULTS, machine, save  # noqa: E402
 from ganforge.data import load_dataset  # noqa: E402
 from translation_common import (  # noqa: E402
     RUNS,
+    earlier_rows,
     figure_rows,
     load_weights,
     score,
@@ -46,9 +47,9 @@ FIGURE_INDICES = (0, 7, 21, 40, 66, 90)
 
 def curve(out: Any) -> list[dict[str, float]]:
     """Success both ways at every kept snapshot."""
-    points = []
-    for step, folder in snapshots(out):
-        s = score(load_weights(ganforge.load_run(out), folder), metrics=("success",))
+    points, run = [], ganforge.load_run(out)
+    for step, folder in snapshots(out):  # each snapshot replaces every exported net
+        s = score(load_weights(run, folder), metrics=("success",))
         points.append({"step": step, "h2z": 100 * s["success_ab"]["success"],
                        "z2h": 100 * s["success_ba"]["success"]})
         print(points[-1], flush=True)
@@ -82,21 +83,6 @@ def figure(out: Any) -> None:
                 RESULTS / "cyclegan_horse2zebra_samples.png")
 
 
-def earlier_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The committed rows of other runs (another step count, width or identity weight), kept
-    beside the new one; a row from before the width and cpu columns was the paper's width 64 on
-    the Xeon, one from before the identity column had the official code's identity weight 0.5."""
-    path = RESULTS / "cyclegan_horse2zebra.json"
-    old = json.loads(path.read_text()) if path.is_file() else {"rows": []}
-    kept = []
-    for r in old["rows"]:
-        r = {"width": 64, "identity": 0.5, "cpu": old.get("machine", {}).get("cpu", "?"), **r}
-        if (r["steps"], r["width"], r["identity"]) != (row["steps"], row["width"],
-                                                       row["identity"]):
-            kept.append({k: r.get(k, "") for k in row})
-    return kept
-
-
 def main() -> None:
     """Train, score, plot the curve and the figure, save the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -124,7 +110,11 @@ def main() -> None:
     plot_curve(points, RESULTS / "cyclegan_horse2zebra.png")
     figure(out)
     (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
-    save("cyclegan_horse2zebra", earlier_rows(row) + [row], list(row),
+    # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
+    # before the identity column had the official code's identity weight 0.5
+    kept = earlier_rows("cyclegan_horse2zebra", row, ("steps", "width", "identity"),
+                        {"width": 64, "identity": 0.5})
+    save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
          f"cyclegan preset at {SIZE} px (6 residual blocks, batch 1, LSGAN, lambda 10, "
          "identity loss weight in its column, pools of 50, lr constant for the first half of "

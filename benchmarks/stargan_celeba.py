@@ -31,6 +31,7 @@ from common import RESULTS, machine, save
 from ganforge.data import load_dataset
 from translation_common import (
     RUNS,
+    earlier_rows,
     figure_rows,
     load_weights,
     snapshots,
@@ -72,9 +73,9 @@ def successes(s: dict[str, dict[str, Any]]) -> dict[str, float]:
 
 def curve(out: Path, n: int | None) -> list[dict[str, float]]:
     """Success per target and preservation at every kept snapshot of G."""
-    points = []
-    for step, folder in snapshots(out):
-        s = score(load_weights(ganforge.load_run(out), folder), n, ("success", "preservation"))
+    points, run = [], ganforge.load_run(out)
+    for step, folder in snapshots(out):  # each snapshot replaces every exported net
+        s = score(load_weights(run, folder), n, ("success", "preservation"))
         points.append({"step": step, **successes(s)})
         print({k: round(v, 1) for k, v in points[-1].items()}, flush=True)
     return points
@@ -95,14 +96,6 @@ def plot_curve(points: list[dict[str, float]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def earlier_rows(name: str, row: dict[str, Any]) -> list[dict[str, Any]]:
-    """The committed rows of runs of another step count or width, kept beside the new one."""
-    path = RESULTS / f"{name}.json"
-    old = json.loads(path.read_text())["rows"] if path.is_file() else []
-    return [{k: r.get(k, "") for k in row} for r in old
-            if (r["steps"], r["width"]) != (row["steps"], row["width"])]
 
 
 def figure(run: Any, name: str) -> None:
@@ -178,7 +171,8 @@ def main() -> None:
         (RESULTS / f"{args.name}_curve.json").write_text(json.dumps(
             {"run": {"steps": args.steps, "width": args.width}, "n": args.curve_n or HELD_OUT,
              "points": points}, indent=2))
-    rows = sorted([*earlier_rows(args.name, row), row], key=lambda r: (r["width"], r["steps"]))
+    rows = sorted([*earlier_rows(args.name, row, ("steps", "width")), row],
+                  key=lambda r: (r["width"], r["steps"]))
     save(args.name, rows, list(row),
          f"StarGAN on the CelebA subset, {SIZE} px, {min(args.n or HELD_OUT, HELD_OUT)} held-out "
          "faces",

@@ -3,12 +3,15 @@ it or one of its snapshots with `ganforge.evaluation.evaluate_translation`, and 
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from common import RESULTS
 
 RUNS = Path(__file__).resolve().parent / "runs"
 
@@ -41,6 +44,21 @@ def _same_schedule(out: Path, steps: int, done: int) -> None:
     if cfg.steps != steps and cfg.lr_policy == "linear" and done > decay:
         raise SystemExit(f"error: {out} was trained for {cfg.steps} steps (lr decay from step "
                          f"{decay:g}, {done} done); move it aside to train for {steps}")
+
+
+def earlier_rows(name: str, row: dict[str, Any], keys: tuple[str, ...],
+                 defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The committed rows of results/<name>.json from other runs (another value of `keys`), in
+    `row`'s columns, to keep beside `row`; a row missing a column takes `defaults` (the values
+    before the column existed), or for `cpu` the file's machine."""
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        return []
+    old = json.loads(path.read_text())
+    base = {"cpu": old.get("machine", {}).get("cpu", "?"), **(defaults or {})}
+    rows = [{**base, **r} for r in old["rows"]]
+    return [{k: r.get(k, "") for k in row} for r in rows
+            if tuple(r[k] for k in keys) != tuple(row[k] for k in keys)]
 
 
 def load_weights(run: Any, folder: Path | None) -> Any:
