@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from common import RESULTS, machine, save
-from toy_modes_score import N_SAMPLES, score
+from toy_modes import train_and_score
+from toy_modes_score import N_SAMPLES
 
 RUNS = Path(__file__).resolve().parent / "runs" / "toy_grid25_sweep"
 NAME = "toy_grid25_sweep"
@@ -41,24 +40,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 
 def run_setting(name: str) -> dict[str, Any]:
-    """Train one setting from scratch on grid25 (seed 0) and score its final G."""
-    import ganforge
-    from ganforge.api import make_config
-
+    """Train one setting from scratch on grid25 (seed 0) and score its final G and 4 snapshots."""
     options = SETTINGS[name]
     out = RUNS / name.replace(" ", "_").replace("(", "").replace(")", "")
-    if out.exists():
-        shutil.rmtree(out)
-    steps = int(make_config(BASE, **options).steps or 0)
-    wall = time.perf_counter()
-    run = ganforge.train(BASE, data="grid25", seed=0, out=out, quiet=True, log_every=10_000,
-                         checkpoint_every=100_000, snapshot_every=steps // 4, threads=1,
-                         **options)
-    wall = time.perf_counter() - wall
-    result = score(run, out, "grid25", steps)
+    result = train_and_score(BASE, options, None, "grid25", 0, out, curve_points=4)
     result.pop("samples")
-    return {"setting": name, "options": options, "steps": steps, "wall_s": round(wall, 1),
-            **result}
+    return {"setting": name, "options": options, **result}
 
 
 def main() -> None:

@@ -65,6 +65,17 @@ def run_row(data: str, row: str, seed: int) -> dict[str, Any]:
     """Train one row from scratch, then score its final G and its snapshots."""
     preset, options, steps = ROWS[row]
     out = RUNS / key(data, row, seed).replace(" ", "_")
+    result = train_and_score(preset, options, steps, data, seed, out)
+    np.save(out / "final_samples.npy", result.pop("samples"))
+    return {"key": key(data, row, seed), "data": data, "row": row, "seed": seed,
+            "preset": preset, "options": options, **result}
+
+
+def train_and_score(preset: str, options: dict[str, Any], steps: int | None, data: str,
+                    seed: int, out: Path, curve_points: int = CURVE_POINTS) -> dict[str, Any]:
+    """Train `preset` with `options` into `out` from scratch (one torch thread; `steps` None:
+    the preset's own), keeping G `curve_points` times on the way; its steps, training time,
+    and `toy_modes_score.score` of its final G and snapshots."""
     if out.exists():  # a run interrupted before it was scored: start it again
         import shutil
 
@@ -77,16 +88,13 @@ def run_row(data: str, row: str, seed: int) -> dict[str, Any]:
     if steps is not None:
         opts["steps"] = steps
     total = steps or int(make_config(preset, **options).steps or 0)
-    opts["snapshot_every"] = max(1, total // CURVE_POINTS)
+    opts["snapshot_every"] = max(1, total // curve_points)
     opts["sample_every"] = max(1, total // 4)  # 4 D-landscape frames are enough here
     wall, cpu = time.perf_counter(), time.process_time()
     run = ganforge.train(preset, **opts)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    result = score(run, out, data, total)
-    np.save(out / "final_samples.npy", result.pop("samples"))
-    return {"key": key(data, row, seed), "data": data, "row": row, "seed": seed,
-            "preset": preset, "options": options, "steps": total, "wall_s": round(wall, 1),
-            "cpu_s": round(cpu, 1), **result}
+    return {"steps": total, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            **score(run, out, data, total)}
 
 
 def load_rows() -> list[dict[str, Any]]:
