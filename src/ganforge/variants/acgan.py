@@ -24,14 +24,14 @@ from ganforge.nets.init import dcgan_init
 from ganforge.tricks.bundle import Tricks, finish_generator
 from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
 from ganforge.variants.conditional import (
+    ClassConditional,
     LabelledGenerator,
     batch_labels,
-    grid_rows,
     require_classes,
 )
 
 
-class ACGAN(SingleCriticVariant):
+class ACGAN(ClassConditional, SingleCriticVariant):
     """G(z, y) against D(x) -> (source, class)."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
@@ -51,20 +51,6 @@ class ACGAN(SingleCriticVariant):
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         d = [*self.discriminator.parameters(), *self.classifier.parameters()]
         return {"D": d, "G": list(self.generator.parameters())}
-
-    def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
-        device = "cpu" if gen else self.device
-        z = torch.randn(n, self.latent_dim, generator=gen, device=device)
-        y = torch.randint(0, self.num_classes, (n,), generator=gen, device=device)
-        return {"z": z.to(self.device), "y": y.to(self.device)}
-
-    def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
-        inputs = self.noise(n, gen)
-        inputs["y"] = grid_rows(n, self.num_classes).to(self.device)
-        return inputs
-
-    def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
-        return (net or self.generator)(z=inputs["z"], y=inputs["y"])
 
     def discriminator_loss(self, batch: Batch) -> Terms:
         y = batch_labels(batch)

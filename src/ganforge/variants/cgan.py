@@ -17,18 +17,18 @@ from ganforge.data.spec import DataSpec
 from ganforge.losses import clip_weights, make_loss
 from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.tricks.bundle import Critic, Tricks, finish_generator
-from ganforge.variants.base import Terms, Variant, register_variant
+from ganforge.variants.base import Terms, register_variant
 from ganforge.variants.conditional import (
+    ClassConditional,
     LabelledDiscriminator,
     LabelledGenerator,
     batch_labels,
-    grid_rows,
     require_classes,
     spatial_labels,
 )
 
 
-class CGAN(Variant):
+class CGAN(ClassConditional):
     """G(z, y) against D(x, y), labels one-hot."""
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
@@ -46,20 +46,6 @@ class CGAN(Variant):
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
         return {"D": list(self.discriminator.parameters()), "G": list(self.generator.parameters())}
-
-    def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
-        device = "cpu" if gen else self.device
-        z = torch.randn(n, self.latent_dim, generator=gen, device=device)
-        y = torch.randint(0, self.num_classes, (n,), generator=gen, device=device)
-        return {"z": z.to(self.device), "y": y.to(self.device)}
-
-    def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
-        inputs = self.noise(n, gen)
-        inputs["y"] = grid_rows(n, self.num_classes).to(self.device)
-        return inputs
-
-    def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
-        return (net or self.generator)(z=inputs["z"], y=inputs["y"])
 
     def _critic(self, y: Tensor) -> Critic:
         return lambda x: self.discriminator.forward_features(x, y)

@@ -20,6 +20,7 @@ from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.nets.build import CONV_ARCHS, resolve_arch
+from ganforge.variants.base import Variant
 
 
 def require_classes(cfg: TrainConfig, spec: DataSpec, name: str) -> int:
@@ -73,6 +74,34 @@ class LabelledDiscriminator(nn.Module):
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         return self.forward_features(x, y)[0]
+
+
+class ClassConditional(Variant):
+    """Base of the class-conditional variants (cgan; acgan, listing it before
+    SingleCriticVariant): generator inputs are noise z and a class y drawn uniformly, sample grids
+    show one class a row. A subclass sets `num_classes`, `latent_dim` and `generator` (a
+    `LabelledGenerator`)."""
+
+    num_classes: int
+    latent_dim: int
+    generator: nn.Module
+
+    def noise(self, n: int, gen: torch.Generator | None = None) -> dict[str, Tensor]:
+        """z (n, latent_dim) and y (n,); drawn on the CPU when `gen` is given (fixed grids)."""
+        device = "cpu" if gen else self.device
+        z = torch.randn(n, self.latent_dim, generator=gen, device=device)
+        y = torch.randint(0, self.num_classes, (n,), generator=gen, device=device)
+        return {"z": z.to(self.device), "y": y.to(self.device)}
+
+    def grid_inputs(self, n: int, gen: torch.Generator) -> dict[str, Tensor]:
+        """Fixed grid inputs: row r shows class r mod K."""
+        inputs = self.noise(n, gen)
+        inputs["y"] = grid_rows(n, self.num_classes).to(self.device)
+        return inputs
+
+    def generate(self, inputs: dict[str, Tensor], net: nn.Module | None = None) -> Tensor:
+        """G(z, y), with `net` in G's place when given (an EMA copy)."""
+        return (net or self.generator)(z=inputs["z"], y=inputs["y"])
 
 
 def spatial_labels(cfg: TrainConfig, spec: DataSpec) -> bool:
