@@ -31,8 +31,9 @@ from ganforge.nets.resnet import ResnetGenerator, blocks_for
 from ganforge.options import opt
 from ganforge.presets import PRESETS
 from ganforge.tricks.image_pool import ImagePool
-from ganforge.variants.base import Nets, Phase, Preview, Terms, Variant, register_variant
+from ganforge.variants.base import Nets, Phase, Preview, Terms, register_variant
 from ganforge.variants.translation import (
+    TranslationVariant,
     d_loss_halved,
     g_adv,
     held_out_images,
@@ -56,13 +57,10 @@ class CycleGANOptions:
                     choices=("instance", "batch"))
 
 
-class CycleGAN(Variant):
+class CycleGAN(TranslationVariant):
     """G_AB, G_BA against D_A, D_B, with cycle and identity losses."""
 
     Options = CycleGANOptions
-    preview_source = "held_out"
-    checks_diversity = False
-    uses_tricks = False
     directions = ("AtoB", "BtoA")
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:

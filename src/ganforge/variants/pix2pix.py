@@ -30,9 +30,10 @@ from ganforge.nets.patchgan import PatchDiscriminator
 from ganforge.nets.unet import UNetGenerator
 from ganforge.options import opt
 from ganforge.presets import PRESETS
-from ganforge.variants.base import Nets, Phase, Preview, Terms, Variant, register_variant
+from ganforge.variants.base import Nets, Phase, Preview, Terms, register_variant
 from ganforge.variants.translation import (
     TRANSLATE_MODES,
+    TranslationVariant,
     d_loss_halved,
     g_adv,
     held_out_images,
@@ -57,14 +58,10 @@ class Pix2PixOptions:
                               "the paper)", choices=TRANSLATE_MODES)
 
 
-class Pix2Pix(Variant):
+class Pix2Pix(TranslationVariant):
     """U-Net G(x) against PatchGAN D(x, y)."""
 
     Options = Pix2PixOptions
-    preview_source = "held_out"
-    checks_diversity = False
-    uses_tricks = False
-    directions = ("AtoB",)
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
         super().__init__()

@@ -35,9 +35,9 @@ from ganforge.losses.translation import domain_loss, reconstruction_loss
 from ganforge.nets.stargan import StarDiscriminator, StarGenerator
 from ganforge.options import opt
 from ganforge.presets import PRESETS
-from ganforge.variants.base import Nets, Preview, Terms, Variant, register_variant
+from ganforge.variants.base import Nets, Preview, Terms, register_variant
 from ganforge.variants.labels import DEFAULT_ATTRS, LabelSpace, label_space, permuted
-from ganforge.variants.translation import rows_of, run_generator
+from ganforge.variants.translation import TranslationVariant, rows_of, run_generator
 
 
 @dataclass
@@ -53,14 +53,10 @@ class StarGANOptions:
                         "128 px)", ge=0)
 
 
-class StarGAN(Variant):
+class StarGAN(TranslationVariant):
     """G(x, c) against D(x) = (D_src, D_cls), with classification and reconstruction losses."""
 
     Options = StarGANOptions
-    preview_source = "held_out"
-    checks_diversity = False
-    uses_tricks = False
-    directions = ("AtoB",)
 
     def __init__(self, cfg: TrainConfig, spec: DataSpec) -> None:
         super().__init__()

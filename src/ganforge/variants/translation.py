@@ -1,6 +1,6 @@
-"""Shared pieces of the image-to-image translation variants (pix2pix, cyclegan): the papers'
-halved D objective, the check that the data is translation data, the mode the generator runs in
-when it translates, and the figures of inputs | outputs | targets.
+"""Shared pieces of the image-to-image translation variants (pix2pix, cyclegan; stargan): their
+base class, the papers' halved D objective, the check that the data is translation data, the mode
+the generator runs in when it translates, and the figures of inputs | outputs | targets.
 
 The official pytorch-CycleGAN-and-pix2pix code scores D as `(crit(D(real), 1) + crit(D(fake), 0))
 * 0.5` and G's adversarial term as `crit(D(fake), 1)`, with `crit` BCE-with-logits (pix2pix) or
@@ -22,13 +22,24 @@ from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
 from ganforge.losses.adversarial import AdversarialLoss
-from ganforge.variants.base import Preview
+from ganforge.variants.base import Preview, Variant
 
 #: How the generator runs when it translates (and in the previews, which must show the same):
 #: "eval" (dropout off, BatchNorm on running statistics) or "train" (Isola et al. 2017, §3.3:
 #: dropout at test time and BatchNorm on the test batch's statistics).
 TRANSLATE_MODES = ("eval", "train")
 PREVIEW_SEED = 2017  # dropout noise of train-mode previews: the same figure every time
+
+
+class TranslationVariant(Variant):
+    """Base of the image translators (pix2pix, cyclegan, stargan): previews drawn from the fixed
+    held-out batch, no diversity monitor (a translator's output follows its input, not noise), no
+    GAN tricks (their networks and losses are the papers'), one direction unless overridden."""
+
+    preview_source = "held_out"
+    checks_diversity = False
+    uses_tricks = False
+    directions: tuple[str, ...] = ("AtoB",)
 
 
 def require_pairing(cfg: TrainConfig, spec: DataSpec, model: str, allowed: tuple[str, ...]
