@@ -16,8 +16,6 @@ import math
 import os
 import struct
 import sys
-import tempfile
-import urllib.request
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +24,8 @@ from typing import BinaryIO
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm import tqdm
 
+from ganforge.download import download_verified, fetch
 from ganforge.errors import DataError
 
 SPLITS = ("train", "test")
@@ -194,36 +192,14 @@ def read_idx(path: PathArg, sha256: str | None = None) -> np.ndarray:
 
 def _fetch(url: str, out: BinaryIO, desc: str) -> str:
     """Stream `url` into `out` with a progress bar; return the SHA256 of what was written."""
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp:
-        total = int(resp.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=None) as bar:
-            while chunk := resp.read(1 << 20):
-                out.write(chunk)
-                digest.update(chunk)
-                bar.update(len(chunk))
-    return digest.hexdigest()
+    return fetch(url, out, desc, DOWNLOAD_TIMEOUT_S)
 
 
 def download_file(url: str, dest: Path, sha256: str) -> Path:
     """Download `url` to `dest` atomically, verifying its SHA256; a mismatch raises DataError."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with open(fd, "wb") as out:
-            got = _fetch(url, out, dest.name)
-        if got != sha256:
-            raise DataError(
-                f"download of {url} has SHA256 {got[:16]}..., expected {sha256[:16]}...; "
-                "the file was discarded (bad mirror or interrupted transfer)"
-            )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return dest
+    return download_verified(url, dest, sha256, lambda got: DataError(
+        f"download of {url} has SHA256 {got[:16]}..., expected {sha256[:16]}...; "
+        "the file was discarded (bad mirror or interrupted transfer)"), DOWNLOAD_TIMEOUT_S)
 
 
 def _check(name: str, split: str) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import torch
 
+from ganforge.download import download_verified
 from ganforge.errors import GanforgeError
 from ganforge.features.inception import FIDInceptionV3
 
@@ -78,34 +78,9 @@ def _check(path: Path, sha256: str, what: str) -> Path:
 
 def _download(url: str, dest: Path, sha256: str, progress: bool) -> Path:
     """Fetch ``url`` to a temporary file next to ``dest``, check it, then rename it into place."""
-    from tqdm import tqdm
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(
-                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
-            ) as bar:
-                while chunk := resp.read(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
-        got = digest.hexdigest()
-        if got != sha256.lower():
-            raise GanforgeError(
-                f"downloaded {url} has sha256 {got[:16]}…, expected {sha256}; not used. "
-                + _how_to_get(sha256)
-            )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return dest
+    return download_verified(url, dest, sha256, lambda got: GanforgeError(
+        f"downloaded {url} has sha256 {got[:16]}…, expected {sha256}; not used. "
+        + _how_to_get(sha256)), timeout=60, disable=not progress)
 
 
 def resolve_inception_weights(
