@@ -11,17 +11,14 @@ from typing import Any
 
 import torch
 
-from ganforge.train.precision import UNKNOWN_CPU, cpu_facts
+from ganforge.train.precision import cpu_name
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict[str, Any]:
     """Where and when a figure was measured."""
-    _, cpu = cpu_facts()
-    if cpu == UNKNOWN_CPU:
-        cpu = platform.processor() or platform.machine()
-    info = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
+    info = {"date": datetime.date.today().isoformat(), "cpu": cpu_name(), "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
             "python": platform.python_version(), "platform": platform.platform()}
     if torch.cuda.is_available():

@@ -11,13 +11,11 @@ read from --data-dir, $GANFORGE_DATA or the cache (see ``ganforge list``).
 from __future__ import annotations
 
 import argparse
-import datetime
-import platform
-import time
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from classifier_fit import Recipe, fit_one_cycle, run_facts, save_weights
 from torch import Tensor
 
 from ganforge.data import load_dataset
@@ -28,11 +26,11 @@ from ganforge.features.classifier import (
     record_in_manifest,
     to_input,
 )
-from ganforge.features.weights import file_sha256
 
 #: Epochs per classifier: enough for >= 99.2 % (MNIST) and >= 91 % (Fashion-MNIST) test accuracy.
 EPOCHS = {"mnist-classifier": 4, "fashion-classifier": 10}
 SHIFT = 2  # random translation in pixels, both axes
+RECIPE = Recipe(batch=128)
 
 
 def augment(x: Tensor, flip: bool, gen: torch.Generator) -> Tensor:
@@ -63,43 +61,30 @@ def accuracy(model: DomainClassifier, images: Tensor, labels: Tensor) -> float:
 
 def train_one(name: str, epochs: int, seed: int, data_dir: str | None) -> dict[str, Any]:
     """Train classifier `name`, save its weights and return its manifest entry."""
-    from safetensors.torch import save_file
-
     dataset = DATASETS[name]
     train = load_dataset(dataset, split="train", data_dir=data_dir)
     test = load_dataset(dataset, split="test", data_dir=data_dir)
+    assert train.labels is not None and test.labels is not None
+    images, labels, flip = train.data, train.labels, dataset == "fashion-mnist"
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    model = DomainClassifier()
-    steps_per_epoch, batch = -(-len(train) // 128), 128
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=epochs * steps_per_epoch)
-    assert train.labels is not None and test.labels is not None
-    start = time.time()
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(train), generator=gen)
-        for i in range(steps_per_epoch):
-            idx = order[i * batch : (i + 1) * batch]
-            x = augment(to_input(train.data[idx]), dataset == "fashion-mnist", gen)
-            loss = F.cross_entropy(model(x), train.labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+    model, acc = DomainClassifier(), 0.0
+
+    def batch_loss(idx: Tensor) -> Tensor:
+        return F.cross_entropy(model(augment(to_input(images[idx]), flip, gen)), labels[idx])
+
+    def reading() -> str:
+        nonlocal acc
         acc = accuracy(model, test.data, test.labels)
-        print(f"{name} epoch {epoch + 1}/{epochs}: loss {loss.item():.4f} test acc {acc:.4%} "
-              f"({time.time() - start:.0f} s)", flush=True)
+        return f"test acc {acc:.4%}"
+
+    seconds = fit_one_cycle(name, model, len(train), epochs, RECIPE, gen, batch_loss, reading)
     path = ASSETS / f"{name}.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    path.chmod(0o644)
     return {
-        "dataset": dataset, "file": path.name, "sha256": file_sha256(path),
-        "test_accuracy": acc, "test_n": len(test), "epochs": epochs, "seed": seed,
-        "augmentation": f"shift +-{SHIFT}px" + (", h-flip" if dataset == "fashion-mnist" else ""),
-        "optimiser": "AdamW lr 2e-3 one-cycle, wd 1e-4, batch 128",
-        "train_seconds": round(time.time() - start, 1), "torch_version": torch.__version__,
-        "machine": platform.platform(), "date": datetime.date.today().isoformat(),
+        "dataset": dataset, "file": path.name, "sha256": save_weights(model, path),
+        "test_accuracy": acc, "test_n": len(test),
+        "augmentation": f"shift +-{SHIFT}px" + (", h-flip" if flip else ""),
+        **run_facts(epochs, seed, RECIPE, seconds),
     }
 
 

@@ -16,15 +16,13 @@ its accuracy on the whole test split and how it was trained in ``classifiers.jso
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from classifier_fit import Recipe, fit_one_cycle, run_facts, save_weights
 from torch import Tensor
 
 from ganforge.data import load_dataset
@@ -35,8 +33,6 @@ from ganforge.features.classifier import (
     record_in_manifest,
     to_input,
 )
-from ganforge.features.weights import file_sha256
-from ganforge.train.precision import UNKNOWN_CPU, cpu_facts
 
 NAME = "zebra-classifier"
 FILE = "horse2zebra-classifier.safetensors"
@@ -44,7 +40,7 @@ CLASSES = ("horse", "zebra")
 FOLDERS = {"train": ("trainA", "trainB"), "test": ("testA", "testB")}
 NATIVE = 256  # horse2zebra's image side
 MIN_CROP = 0.75  # smallest random crop, as a fraction of the side
-BATCH, LR, WEIGHT_DECAY = 32, 2e-3, 1e-4
+RECIPE = Recipe(batch=32)
 
 
 def load_split(root: Path, split: str) -> tuple[Tensor, Tensor]:
@@ -78,64 +74,34 @@ def accuracy(model: DomainClassifier, images: Tensor, labels: Tensor, size: int)
     return float((pred == labels).float().mean())
 
 
-def cpu_model() -> str:
-    """The CPU's name from /proc/cpuinfo (else the platform's processor string)."""
-    _, name = cpu_facts()
-    return name if name != UNKNOWN_CPU else platform.processor() or "unknown"
 
-
-def fit(model: DomainClassifier, train: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
-        epochs: int, gen: torch.Generator) -> float:
-    """AdamW with a one-cycle schedule; prints test accuracy per epoch; returns the last one."""
-    size = classifier_spec(NAME).input_size
-    images, labels = train
-    steps = -(-len(images) // BATCH)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=epochs * steps)
-    start, acc = time.time(), 0.0
-    for epoch in range(epochs):
-        model.train()
-        order = torch.randperm(len(images), generator=gen)
-        for i in range(steps):
-            idx = order[i * BATCH : (i + 1) * BATCH]
-            loss = F.cross_entropy(model(random_crops(images[idx], size, gen)), labels[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        acc = accuracy(model, *test, size)
-        print(f"{NAME} epoch {epoch + 1}/{epochs}: loss {loss.item():.4f} test acc {acc:.2%} "
-              f"({time.time() - start:.0f} s)", flush=True)
-    return acc
-
-
-def train_and_save(root: Path, epochs: int, seed: int, threads: int) -> dict[str, Any]:
+def train_and_save(root: Path, epochs: int, seed: int) -> dict[str, Any]:
     """Train, save the weights and return the manifest entry."""
-    from safetensors.torch import save_file
-
-    train, test = load_split(root, "train"), load_split(root, "test")
+    (images, labels), test = load_split(root, "train"), load_split(root, "test")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     spec = classifier_spec(NAME)
-    model = DomainClassifier(spec.channels, spec.num_classes)
-    start = time.time()
-    acc = fit(model, train, test, epochs, gen)
-    seconds = round(time.time() - start, 1)
-    path = ASSETS / FILE
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    path.chmod(0o644)
-    counts = {s: [int((d[1] == k).sum()) for k in range(2)] for s, d in (("train", train),
-                                                                          ("test", test))}
+    model, size, acc = DomainClassifier(spec.channels, spec.num_classes), spec.input_size, 0.0
+
+    def batch_loss(idx: Tensor) -> Tensor:
+        return F.cross_entropy(model(random_crops(images[idx], size, gen)), labels[idx])
+
+    def reading() -> str:
+        nonlocal acc
+        acc = accuracy(model, *test, size)
+        return f"test acc {acc:.2%}"
+
+    seconds = fit_one_cycle(NAME, model, len(images), epochs, RECIPE, gen, batch_loss, reading)
+    counts = {s: [int((d == k).sum()) for k in range(2)] for s, d in (("train", labels),
+                                                                       ("test", test[1]))}
     return {
-        "dataset": "horse2zebra", "file": FILE, "sha256": file_sha256(path), "classes": CLASSES,
+        "dataset": "horse2zebra", "file": FILE, "sha256": save_weights(model, ASSETS / FILE),
+        "classes": CLASSES,
         "input": f"{spec.input_size}x{spec.input_size} RGB in [-1, 1], torch bilinear antialias",
         "test_accuracy": round(acc, 4), "test_n": len(test[0]),
         "data": f"trainA/trainB {counts['train']} (horse/zebra), testA/testB {counts['test']}",
-        "epochs": epochs, "seed": seed, "optimiser": f"AdamW lr {LR} one-cycle, wd "
-        f"{WEIGHT_DECAY}, batch {BATCH}", "augmentation": f"random square crop {MIN_CROP:.0%}-"
-        "100% of the side, h-flip", "train_seconds": seconds, "threads": threads,
-        "cpu": cpu_model(), "torch_version": torch.__version__, "machine": platform.platform(),
-        "date": datetime.date.today().isoformat(),
+        "augmentation": f"random square crop {MIN_CROP:.0%}-100% of the side, h-flip",
+        **run_facts(epochs, seed, RECIPE, seconds),
     }
 
 
@@ -150,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ASSETS.mkdir(parents=True, exist_ok=True)
-    entry = train_and_save(args.data, args.epochs, args.seed, args.threads)
+    entry = train_and_save(args.data, args.epochs, args.seed)
     record_in_manifest(NAME, entry)
     print(f"{NAME}: test accuracy {entry['test_accuracy']:.2%}, sha256 {entry['sha256']}")
 

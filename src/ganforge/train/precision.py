@@ -10,6 +10,7 @@ and torch's CPU autocast favours bf16.
 from __future__ import annotations
 
 import contextlib
+import platform
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,13 @@ def cpu_facts(path: Path = Path("/proc/cpuinfo")) -> tuple[frozenset[str], str]:
         elif key.strip() == "model name" and name == UNKNOWN_CPU:
             name = value.strip()
     return flags, name
+
+
+def cpu_name() -> str:
+    """This CPU's model name for a figure's record (the platform's processor string where
+    /proc/cpuinfo has none)."""
+    name = cpu_facts()[1]
+    return name if name != UNKNOWN_CPU else platform.processor() or platform.machine()
 
 
 def choose(requested: str, device_type: str, cpu_flags: Iterable[str] = (),
