@@ -1,0 +1,87 @@
+"""Where channels-last pays, network by network: forward + backward time of the DCGAN G and D of
+benchmarks/speed.py (width 64, batch 64, MNIST-sized 1-channel images) at 28 and 64 px, with the
+weights and inputs contiguous (NCHW) and channels-last (NHWC), best of --rounds.
+
+    nice .venv/bin/python benchmarks/channels_last.py [--rounds 3] [--threads 2]
+
+`ganforge train` converts a whole conv model one way (`--channels-last auto`: on without
+InstanceNorm); this takes the 28 px speed gap of results/speed.md apart: which network gains and
+which loses. Writes results/channels_last.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from common import save
+from ganforge.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganforge.train.accel import set_threads
+
+BATCH, LATENT, WIDTH = 64, 100, 64
+
+
+def best_ms(step: Callable[[], None], reps: int, rounds: int) -> float:
+    """The best over `rounds` of the mean time of `reps` calls, after two warm-up calls."""
+    for _ in range(2):
+        step()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(reps):
+            step()
+        best = min(best, (time.perf_counter() - start) / reps)
+    return 1000 * best
+
+
+def steps(size: int, nhwc: bool) -> dict[str, Callable[[], None]]:
+    """One forward + backward of G (from noise) and of D (on an image batch)."""
+    torch.manual_seed(0)
+    g, d = DCGANGenerator(LATENT, 1, size, WIDTH), DCGANDiscriminator(1, size, WIDTH)
+    x = torch.randn(BATCH, 1, size, size)
+    if nhwc:
+        fmt = torch.channels_last
+        g.to(memory_format=fmt)  # type: ignore[call-overload]
+        d.to(memory_format=fmt)  # type: ignore[call-overload]
+        x = x.contiguous(memory_format=fmt)
+    z = torch.randn(BATCH, LATENT)
+
+    def run(net: nn.Module, inp: torch.Tensor) -> Callable[[], None]:
+        def step() -> None:
+            net.zero_grad(set_to_none=True)
+            net(inp).float().square().mean().backward()
+        return step
+
+    return {"G": run(g, z), "D": run(d, x)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="0: ganforge's default")
+    args = parser.parse_args()
+    threads = set_threads(args.threads)
+    rows = []
+    for size in (28, 64):
+        reps = 20 if size == 28 else 4
+        for net in ("G", "D"):
+            ms = {fmt: best_ms(steps(size, fmt == "NHWC")[net], reps, args.rounds)
+                  for fmt in ("NCHW", "NHWC")}
+            rows.append({"size": size, "network": net, "nchw_ms": round(ms["NCHW"], 1),
+                         "nhwc_ms": round(ms["NHWC"], 1),
+                         "nhwc_speedup": round(ms["NCHW"] / ms["NHWC"], 3)})
+            print(rows[-1], flush=True)
+    save("channels_last", rows, list(rows[0]), "Channels-last per network: DCGAN G and D, "
+         "forward + backward", f"Batch {BATCH}, width {WIDTH}, 1 channel, {threads} torch "
+         f"threads; G from noise (B, {LATENT}), D on an image batch; loss: mean square of the "
+         f"output; best of {args.rounds} rounds ({20} calls at 28 px, 4 at 64 px) after 2 "
+         "warm-up calls. nhwc_speedup > 1: channels-last is faster for that network. `python "
+         "benchmarks/channels_last.py`, run alone.")
+
+
+if __name__ == "__main__":
+    main()
