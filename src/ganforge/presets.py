@@ -62,20 +62,19 @@ PRESETS.register(
 )
 # Conditional models: DCGAN nets and optimiser (the papers' own MLP/SGD recipes predate DCGAN);
 # grid_size 100 makes the 10x10 sample grids show one row per MNIST class.
+_CONDITIONAL = {"arch": "auto", "loss": "nonsaturating", "optimizer": "adam", "lr_g": 2e-4,
+                "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1, "d_norm": "batch",
+                "grid_size": 100}
 PRESETS.register(
     "cgan",
     # Mirza & Osindero (2014): one-hot y concatenated to G's and D's inputs.
-    {"variant": "cgan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
-     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
-     "d_norm": "batch", "grid_size": 100},
+    {"variant": "cgan", **_CONDITIONAL},
     "CGAN (Mirza & Osindero 2014): the label enters G and D; needs labelled data",
 )
 PRESETS.register(
     "acgan",
     # Odena et al. (2017), appendix: Adam lr 2e-4, beta1 0.5; D with a class head.
-    {"variant": "acgan", "arch": "auto", "loss": "nonsaturating", "optimizer": "adam",
-     "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999, "n_critic": 1,
-     "d_norm": "batch", "grid_size": 100},
+    {"variant": "acgan", **_CONDITIONAL},
     "AC-GAN (Odena et al. 2017): D also classifies; needs labelled data",
 )
 PRESETS.register(
