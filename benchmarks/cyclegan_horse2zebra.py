@@ -47,12 +47,15 @@ FIGURE_INDICES = (0, 7, 21, 40, 66, 90)
 
 
 def curve(out: Any) -> list[dict[str, float]]:
-    """Success both ways at every kept snapshot."""
+    """Success both ways at every kept snapshot, and the judge's mean probability of the target
+    domain (how near its decision the translations lie)."""
     points, run = [], ganforge.load_run(out)
     for step, folder in snapshots(out):  # each snapshot replaces every exported net
         s = score(load_weights(run, folder), metrics=("success",))
         points.append({"step": step, "h2z": 100 * s["success_ab"]["success"],
-                       "z2h": 100 * s["success_ba"]["success"]})
+                       "z2h": 100 * s["success_ba"]["success"],
+                       "h2z_prob": s["success_ab"]["target_prob"],
+                       "z2h_prob": s["success_ba"]["target_prob"]})
         print(points[-1], flush=True)
     return points
 

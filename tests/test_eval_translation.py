@@ -202,6 +202,8 @@ def test_classifier_judge_maps_classes_to_domains() -> None:
     images = torch.zeros(3, 3, 64, 64, dtype=torch.uint8)
     assert judge.score(images, "zebra", None)["success"].tolist() == [0.0, 1.0, 1.0]
     assert judge.score(images, "horse", None)["success"].tolist() == [1.0, 0.0, 0.0]
+    assert judge.score(images, "zebra", None)["target_prob"].tolist() == pytest.approx(
+        [0.1, 0.8, 0.6])
     with pytest.raises(GanforgeError, match="cannot judge domain 'cat'"):
         judge.score(images, "cat", None)
     judge.extractor = real_extractor

@@ -17,7 +17,8 @@ Paired data (pix2pix; any run on paired data), output against its target, per di
                    for blurry outputs (an L1-only pix2pix), 1 for real photos
 Unpaired data (cyclegan), per direction:
   success          share of translations a domain classifier assigns to the target domain
-                   (horse2zebra: zebra-classifier; mnist-style: the border rule of digits_task,
+                   (horse2zebra: zebra-classifier, whose mean probability of the target domain
+                   is given too, as `target_prob`; mnist-style: the border rule of digits_task,
                    plus class preservation by the MNIST classifier)
   fid, kid         translations against the real target-domain images of the split, on the
                    domain classifier's features (mnist-style: mnist-classifier), else Inception
@@ -422,10 +423,12 @@ def pixel_rows(metric: str, way: Way, tally: Tally) -> list[Row]:
 
 
 def judged_rows(way: Way, tally: Tally) -> list[Row]:
-    """Translation success (and class preservation) of one direction."""
+    """Translation success (and class preservation, or the judge's mean probability of the
+    target domain) of one direction."""
     values: Values = {"success": float(tally.get("success").mean())}
-    if "class_preservation" in tally.values:
-        values["class_preservation"] = float(tally.get("class_preservation").mean())
+    for extra in ("class_preservation", "target_prob"):
+        if extra in tally.values:
+            values[extra] = float(tally.get(extra).mean())
     return [Row(f"success_{way.suffix}", "success", values, {"target": way.target_domain},
                 0, tally.count, "judge")]
 

@@ -31,12 +31,15 @@ class Judge(ABC):
     @abstractmethod
     def score(self, images: Tensor, target: str, labels: Tensor | None) -> dict[str, Tensor]:
         """0/1 per image, (B,) float64, of uint8 translations into domain `target`: "success",
-        and "class_preservation" where the source images' `labels` are known."""
+        and "class_preservation" where the source images' `labels` are known; a classifier
+        judge adds "target_prob", its probability of the target domain."""
 
 
 class ClassifierJudge(Judge):
     """A committed classifier whose classes are the data's domains (zebra-classifier: horse,
-    zebra): a translation succeeds when its argmax class is the target domain."""
+    zebra): a translation succeeds when its argmax class is the target domain; "target_prob"
+    is the probability the classifier gives the target domain, which shows how near the
+    decision a success or a failure lies."""
 
     def __init__(self, name: str, device: str | torch.device = "cpu") -> None:
         from ganforge.features.classifier import ClassifierExtractor, read_manifest
@@ -50,8 +53,9 @@ class ClassifierJudge(Judge):
         if target not in self.classes:
             raise GanforgeError(f"{self.name} tells {', '.join(self.classes) or 'no classes'} "
                                 f"apart; it cannot judge domain '{target}'")
-        predicted = torch.from_numpy(self.extractor.probs(images)).argmax(1)
-        return {"success": (predicted == self.classes.index(target)).double()}
+        probs = torch.from_numpy(self.extractor.probs(images)).double()
+        k = self.classes.index(target)
+        return {"success": (probs.argmax(1) == k).double(), "target_prob": probs[:, k]}
 
 
 class DigitsJudge(Judge):
