@@ -87,6 +87,17 @@ def figure(out: Any) -> None:
                 RESULTS / "cyclegan_horse2zebra_samples.png")
 
 
+def same_run_facts(row: dict[str, Any], keys: tuple[str, ...], defaults: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """wall_s, cpu_s and date of the committed row of the same run (`keys`), if any."""
+    path = RESULTS / "cyclegan_horse2zebra.json"
+    old = json.loads(path.read_text())["rows"] if path.is_file() else []
+    for r in ({**defaults, **o} for o in old):
+        if all(r[k] == row[k] for k in keys):
+            return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
+    return {}
+
+
 def ceiling() -> str:
     """The judge's accuracy and each domain's recall on the real test images, from its
     manifest: about the ceilings of the success figures."""
@@ -117,6 +128,7 @@ def main() -> None:
     out = RUNS / f"cyclegan-h2z-{SIZE}-w{args.width}{suffix}"
     spent = train_or_resume("cyclegan", out, args.steps, width=args.width,
                             lambda_identity=args.identity, lr_d=args.lr_d, **OPTIONS)
+    trained = spent["wall_s"] > 60  # else the run was complete: this call only scores it
     s = score(ganforge.load_run(out))
     row = {"steps": args.steps, "width": args.width, "identity": args.identity,
            "lr_d": args.lr_d, "cpu": machine()["cpu"],
@@ -132,8 +144,11 @@ def main() -> None:
     (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
     # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
     # before the identity column had the official code's identity weight 0.5
-    kept = earlier_rows("cyclegan_horse2zebra", row, ("steps", "width", "identity", "lr_d"),
-                        {"width": 64, "identity": 0.5, "lr_d": LR})
+    keys = ("steps", "width", "identity", "lr_d")
+    defaults = {"width": 64, "identity": 0.5, "lr_d": LR}
+    kept = earlier_rows("cyclegan_horse2zebra", row, keys, defaults)
+    if not trained:  # a run scored again keeps the training time and date of its row
+        row.update(same_run_facts(row, keys, defaults))
     save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
          f"cyclegan preset at {SIZE} px (6 residual blocks, batch 1, LSGAN, lambda 10, "
