@@ -31,6 +31,7 @@ from common import RESULTS, machine, save  # noqa: E402
 from ganforge.data import load_dataset  # noqa: E402
 from translation_common import (  # noqa: E402
     RUNS,
+    committed_rows,
     earlier_rows,
     figure_rows,
     load_weights,
@@ -87,17 +88,6 @@ def figure(out: Any) -> None:
                 RESULTS / "cyclegan_horse2zebra_samples.png")
 
 
-def same_run_facts(row: dict[str, Any], keys: tuple[str, ...], defaults: dict[str, Any]
-                   ) -> dict[str, Any]:
-    """wall_s, cpu_s and date of the committed row of the same run (`keys`), if any."""
-    path = RESULTS / "cyclegan_horse2zebra.json"
-    old = json.loads(path.read_text())["rows"] if path.is_file() else []
-    for r in ({**defaults, **o} for o in old):
-        if all(r[k] == row[k] for k in keys):
-            return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
-    return {}
-
-
 def ceiling() -> str:
     """The judge's accuracy and each domain's recall on the real test images, from its
     manifest: about the ceilings of the success figures."""
@@ -128,7 +118,6 @@ def main() -> None:
     out = RUNS / f"cyclegan-h2z-{SIZE}-w{args.width}{suffix}"
     spent = train_or_resume("cyclegan", out, args.steps, width=args.width,
                             lambda_identity=args.identity, lr_d=args.lr_d, **OPTIONS)
-    trained = spent["wall_s"] > 60  # else the run was complete: this call only scores it
     s = score(ganforge.load_run(out))
     row = {"steps": args.steps, "width": args.width, "identity": args.identity,
            "lr_d": args.lr_d, "cpu": machine()["cpu"],
@@ -147,8 +136,10 @@ def main() -> None:
     keys = ("steps", "width", "identity", "lr_d")
     defaults = {"width": 64, "identity": 0.5, "lr_d": LR}
     kept = earlier_rows("cyclegan_horse2zebra", row, keys, defaults)
-    if not trained:  # a run scored again keeps the training time and date of its row
-        row.update(same_run_facts(row, keys, defaults))
+    if not spent["wall_s"]:  # a complete run scored again keeps its row's training facts
+        same = [r for r in committed_rows("cyclegan_horse2zebra", defaults)
+                if all(r[k] == row[k] for k in keys)]
+        row.update({k: same[0][k] for k in ("wall_s", "cpu_s", "date") if same and k in same[0]})
     save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
          f"cyclegan preset at {SIZE} px (6 residual blocks, batch 1, LSGAN, lambda 10, "

@@ -27,8 +27,9 @@ def train_or_resume(model: str, out: Path, steps: int, **opts: Any) -> dict[str,
     if (out / "config.yaml").is_file():
         done = max(step_records(out), default=0)
         _same_schedule(out, steps, done)
-        if done < steps:
-            session.resume(out, {"steps": steps})  # a schedule set in shares of the steps follows
+        if done >= steps:
+            return {"wall_s": 0.0, "cpu_s": 0.0}
+        session.resume(out, {"steps": steps})  # a schedule set in shares of the steps follows
     else:
         ganforge.train(model, steps=steps, out=out, **opts)
     return {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
@@ -46,18 +47,22 @@ def _same_schedule(out: Path, steps: int, done: int) -> None:
                          f"{decay:g}, {done} done); move it aside to train for {steps}")
 
 
-def earlier_rows(name: str, row: dict[str, Any], keys: tuple[str, ...],
-                 defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The committed rows of results/<name>.json from other runs (another value of `keys`), in
-    `row`'s columns, to keep beside `row`; a row missing a column takes `defaults` (the values
-    before the column existed), or for `cpu` the file's machine."""
+def committed_rows(name: str, defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of results/<name>.json, a missing column taking `defaults` (the values before
+    the column existed), or for `cpu` the file's machine."""
     path = RESULTS / f"{name}.json"
     if not path.is_file():
         return []
     old = json.loads(path.read_text())
     base = {"cpu": old.get("machine", {}).get("cpu", "?"), **(defaults or {})}
-    rows = [{**base, **r} for r in old["rows"]]
-    return [{k: r.get(k, "") for k in row} for r in rows
+    return [{**base, **r} for r in old["rows"]]
+
+
+def earlier_rows(name: str, row: dict[str, Any], keys: tuple[str, ...],
+                 defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The committed rows from other runs (another value of `keys`), in `row`'s columns, to
+    keep beside `row` (see `committed_rows` for `defaults`)."""
+    return [{k: r.get(k, "") for k in row} for r in committed_rows(name, defaults)
             if tuple(r[k] for k in keys) != tuple(row[k] for k in keys)]
 
 
