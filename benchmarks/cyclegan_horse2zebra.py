@@ -16,7 +16,6 @@ images at 92.3 % (its ceiling: assets/classifiers/classifiers.json).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 from typing import Any
 
@@ -31,13 +30,13 @@ from common import RESULTS, machine, save  # noqa: E402
 from ganforge.data import load_dataset  # noqa: E402
 from translation_common import (  # noqa: E402
     RUNS,
-    committed_rows,
     earlier_rows,
     figure_rows,
     load_weights,
     score,
     snapshots,
     train_or_resume,
+    training_facts,
 )
 
 SIZE = 128
@@ -119,27 +118,23 @@ def main() -> None:
     spent = train_or_resume("cyclegan", out, args.steps, width=args.width,
                             lambda_identity=args.identity, lr_d=args.lr_d, **OPTIONS)
     s = score(ganforge.load_run(out))
-    row = {"steps": args.steps, "width": args.width, "identity": args.identity,
-           "lr_d": args.lr_d, "cpu": machine()["cpu"],
+    # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
+    # before the identity column had the official code's identity weight 0.5
+    run_keys = {"steps": args.steps, "width": args.width, "identity": args.identity,
+                "lr_d": args.lr_d}
+    defaults = {"width": 64, "identity": 0.5, "lr_d": LR}
+    row = {**run_keys, "cpu": machine()["cpu"],
            "h2z_success": 100 * s["success_ab"]["success"],
            "z2h_success": 100 * s["success_ba"]["success"], "fid_h2z": s["fid_ab"]["fid"],
            "fid_z2h": s["fid_ba"]["fid"], "kid_h2z": s["kid_ab"]["kid"],
            "kid_z2h": s["kid_ba"]["kid"], "cycle_l1_horse": s["cycle_a"]["cycle_l1"],
-           "cycle_l1_zebra": s["cycle_b"]["cycle_l1"], **spent,
-           "date": datetime.date.today().isoformat()}
+           "cycle_l1_zebra": s["cycle_b"]["cycle_l1"],
+           **training_facts("cyclegan_horse2zebra", spent, run_keys, defaults)}
     points = curve(out)
     plot_curve(points, RESULTS / "cyclegan_horse2zebra.png")
     figure(out)
     (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
-    # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
-    # before the identity column had the official code's identity weight 0.5
-    keys = ("steps", "width", "identity", "lr_d")
-    defaults = {"width": 64, "identity": 0.5, "lr_d": LR}
-    kept = earlier_rows("cyclegan_horse2zebra", row, keys, defaults)
-    if not spent["wall_s"]:  # a complete run scored again keeps its row's training facts
-        same = [r for r in committed_rows("cyclegan_horse2zebra", defaults)
-                if all(r[k] == row[k] for k in keys)]
-        row.update({k: same[0][k] for k in ("wall_s", "cpu_s", "date") if same and k in same[0]})
+    kept = earlier_rows("cyclegan_horse2zebra", row, tuple(run_keys), defaults)
     save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
          f"cyclegan preset at {SIZE} px (6 residual blocks, batch 1, LSGAN, lambda 10, "

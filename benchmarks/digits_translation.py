@@ -12,7 +12,6 @@ results/digits_translation.{json,md} and the figure results/digits_translation.p
 from __future__ import annotations
 
 import argparse
-import datetime
 
 import torch
 
@@ -20,7 +19,7 @@ import ganforge
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
 from ganforge.viz import save_grid
-from translation_common import RUNS, score, train_or_resume
+from translation_common import RUNS, score, train_or_resume, training_facts
 
 #: On top of the cyclegan preset: 32 px digits, a smaller net (width 32, 3 residual blocks) and
 #: batch 8, which make the task a matter of minutes on a CPU.
@@ -44,8 +43,9 @@ def main() -> None:
         rows.append({"direction": way, "class_preservation": 100 * v["class_preservation"],
                      "domain_success": 100 * v["success"],
                      "cycle_l1": scores["cycle_a" if key.endswith("ab") else "cycle_b"][
-                         "cycle_l1"], "steps": args.steps, **spent,
-                     "date": datetime.date.today().isoformat()})
+                         "cycle_l1"], "steps": args.steps,
+                     **training_facts("digits_translation", spent,
+                                      {"direction": way, "steps": args.steps})})
     test = load_dataset("mnist-style", split="test")  # the figure: 8 test digits each way
     batch = test.make_batch(torch.arange(8), torch.device("cpu"))
     figure = run.variant.preview({"a": batch.a, "b": batch.b}, run.nets)

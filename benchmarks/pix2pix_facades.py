@@ -14,7 +14,6 @@ committed.
 from __future__ import annotations
 
 import argparse
-import datetime
 from typing import Any
 
 import torch
@@ -23,7 +22,7 @@ import ganforge
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
 from ganforge.evaluation.translation import pixel_values, psnr_values
-from translation_common import RUNS, figure_rows, score, train_or_resume
+from translation_common import RUNS, figure_rows, score, train_or_resume, training_facts
 
 METRICS = ("l1", "psnr", "ssim", "sharpness")
 FIGURE_INDICES = (0, 5, 17, 42, 77, 99)  # fixed test pairs
@@ -49,7 +48,8 @@ def model_row(name: str, out: Any, spent: dict[str, float], steps: int) -> dict[
     s = score(ganforge.load_run(out), metrics=METRICS)
     return {"model": name, "l1": s["l1_ab"]["l1"], "psnr": s["psnr_ab"]["psnr"],
             "ssim": s["ssim_ab"]["ssim"], "sharpness": s["sharpness_ab"]["sharpness"],
-            "steps": steps, **spent, "date": datetime.date.today().isoformat()}
+            "steps": steps,
+            **training_facts("pix2pix_facades", spent, {"model": name, "steps": steps})}
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ it or one of its snapshots with `ganforge.evaluation.evaluate_translation`, and 
 
 from __future__ import annotations
 
+import datetime
 import json
 import statistics
 import time
@@ -64,6 +65,18 @@ def earlier_rows(name: str, row: dict[str, Any], keys: tuple[str, ...],
     keep beside `row` (see `committed_rows` for `defaults`)."""
     return [{k: r.get(k, "") for k in row} for r in committed_rows(name, defaults)
             if tuple(r[k] for k in keys) != tuple(row[k] for k in keys)]
+
+
+def training_facts(name: str, spent: dict[str, float], match: dict[str, Any],
+                   defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """wall_s, cpu_s and date of a run's row in results/<name>.json: this call's when it trained
+    (`spent`, from `train_or_resume`), else, for a complete run scored again, those of its
+    committed row (the one whose values match `match`)."""
+    if not spent["wall_s"]:
+        for r in committed_rows(name, defaults):
+            if all(r.get(k) == v for k, v in match.items()):
+                return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
+    return {**spent, "date": datetime.date.today().isoformat()}
 
 
 def load_weights(run: Any, folder: Path | None) -> Any:
