@@ -22,13 +22,14 @@ from pathlib import Path, PurePosixPath
 
 from ganforge.data.idx import (
     _NETWORK_ERRORS,
+    DOWNLOAD_TIMEOUT_S,
     PathArg,
-    _fetch,
     _one_line,
     cache_dir,
     search_roots,
     sha256_file,
 )
+from ganforge.download import fetch
 from ganforge.errors import DataError
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "assets" / "translation"
@@ -154,7 +155,7 @@ def download_set(name: str, urls: Sequence[str] | None = None) -> Path:
         try:
             print(f"downloading {url} -> {cache_dir() / name}", file=sys.stderr)
             with open(work / "archive", "wb") as out:
-                _fetch(url, out, Path(url).name)
+                fetch(url, out, Path(url).name, DOWNLOAD_TIMEOUT_S)
             return _install(name, work / "archive", work, url)
         except _NETWORK_ERRORS as exc:
             errors.append(f"{url}: {_one_line(exc)}")

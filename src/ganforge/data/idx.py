@@ -19,13 +19,12 @@ import sys
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ganforge.download import download_verified, fetch
+from ganforge.download import download_verified
 from ganforge.errors import DataError
 
 SPLITS = ("train", "test")
@@ -188,11 +187,6 @@ def read_idx(path: PathArg, sha256: str | None = None) -> np.ndarray:
             "the official file; delete it (it will be downloaded again) or replace it"
         )
     return parse_idx(_gunzip(raw, str(path)), str(path))
-
-
-def _fetch(url: str, out: BinaryIO, desc: str) -> str:
-    """Stream `url` into `out` with a progress bar; return the SHA256 of what was written."""
-    return fetch(url, out, desc, DOWNLOAD_TIMEOUT_S)
 
 
 def download_file(url: str, dest: Path, sha256: str) -> Path:
