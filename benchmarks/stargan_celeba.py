@@ -29,6 +29,7 @@ import matplotlib
 import torch
 
 import ganforge
+from attribute_judges import FIRST_SHA256
 from common import RESULTS, machine, save
 from ganforge.data import load_dataset
 from translation_common import (
@@ -50,7 +51,7 @@ FIGURE_INDICES = (0, 3, 11, 27, 42, 58, 77, 95)
 HAIR = ("Black_Hair", "Blond_Hair", "Brown_Hair")
 HELD_OUT = 1000  # the subset's last 10 %
 SNAPSHOT_EVERY = 2000  # G kept for the success-over-steps curve
-FIRST_CLASSIFIER = "537ab55a"  # the rows scored before the classifier's column existed
+FIRST_CLASSIFIER = FIRST_SHA256[:8]  # the rows scored before the classifier's column existed
 
 
 def score(run: Any, n: int | None, metrics: tuple[str, ...] | None = None
@@ -218,8 +219,8 @@ def main() -> None:
          f"training: results/{args.name}_losses.png{curve_note}. One row per run (steps, "
          f"width) and classifier; rows with classifier {FIRST_CLASSIFIER} were scored by the first "
          "celeba-classifier (4 epochs, unweighted loss), which read older faces as young and brown "
-         "hair as another colour on most real faces: its recall of an older face was 36 %, of "
-         "brown hair 41 %.")
+         "hair as another colour on most real faces (each value's recall, for both classifiers: "
+         "results/attribute_judges.md).")
 
 
 if __name__ == "__main__":
