@@ -38,6 +38,7 @@ from ganforge.train.optim import make_optimizers, with_flags_of
 from ganforge.train.pending import Pending, Value, materialise
 from ganforge.train.pictures import Pictures
 from ganforge.train.precision import Precision
+from ganforge.train.projection import use_projections
 from ganforge.train.rng import rng_state, set_rng_state
 from ganforge.train.rollback import Rollback
 from ganforge.train.run import RunDir
@@ -69,6 +70,7 @@ class Trainer:
         self.loader = BatchLoader(data, cfg.batch_size, seed=cfg.seed, device=device)
         if wants_channels_last(cfg.channels_last, device, variant):
             to_channels_last(variant)
+        use_projections(variant)  # 1x1-input transposed convolutions as matrix products
         self.groups = variant.param_groups()
         self.phases = checked_phases(variant, variant.phases(cfg.n_critic), self.groups)
         self.opts = make_optimizers(cfg, self.groups)
