@@ -7,7 +7,8 @@ speed   images/s of the canonical DCGAN loop (pytorch/examples' dcgan/main.py, w
         (0.5, 0.999), `.item()` of the logged values every step) and of `ganforge train dcgan` at
         its best settings, on the same networks (ganforge's DCGAN G and D, ngf = ndf = 64,
         DCGAN init), batch 64, MNIST at 64x64 and 28x28, for each precision; ratio = ganforge /
-        plain. Both run in this one process, alternately, best of --rounds.
+        plain. Both run in this one process: on a CPU step by step in turn, on CUDA alternately
+        in rounds, best of --rounds.
 quality classifier-feature FID (the committed MNIST classifier) of `dcgan` after equal steps in
         fp32 and bf16, three seeds each: bf16 should lie within the fp32 seeds' range.
 ttq     time to quality: wall minutes for the default `dcgan` at its best settings, and for the
@@ -22,6 +23,7 @@ section); finished runs under benchmarks/runs/speed/ are reused, so an interrupt
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shutil
 import time
@@ -127,6 +129,39 @@ def time_ganforge(size: int, precision: str, compiled: bool, s: Settings) -> flo
     return BATCH * n / (times[2 * n + 2] - times[n + 2])
 
 
+def time_interleaved(images: Tensor, size: int, precision: str, compiled: bool, s: Settings
+                     ) -> tuple[float, float]:
+    """images/s of the plain loop and of `ganforge train dcgan`, run in turn step by step in this
+    process: before each of ganforge's steps the plain loop takes one, so a slow spell of the
+    machine falls on both alike. A ganforge iteration is timed from the end of a plain step to
+    the start of the next (its step, its bookkeeping and the next batch); the first `steps` + 1
+    pairs are warm-up. CPU only: the device is not synchronised inside ganforge's loop."""
+    trainer = importlib.import_module("ganforge.train.trainer").Trainer
+    loop, data = PlainDCGAN(size, s.width, precision, s.device), batches(images, 0)
+    plain: list[float] = []
+    marks: list[tuple[float, float]] = []  # (plain step start, plain step end)
+    original = trainer.train_step
+
+    def train_step(self: Any, batch: Any) -> Any:
+        start = time.perf_counter()
+        loop.step(next(data))
+        marks.append((start, time.perf_counter()))
+        return original(self, batch)
+
+    out = RUNS / "timing" / f"{size}-{precision}-{'compiled' if compiled else 'eager'}"
+    shutil.rmtree(out, ignore_errors=True)
+    trainer.train_step = train_step
+    try:
+        ganforge.train("dcgan", image_size=size, steps=2 * s.steps + 2, log_every=10**6, out=out,
+                       **ganforge_options(s, precision, compiled))
+    finally:
+        trainer.train_step = original
+    timed = range(s.steps + 1, 2 * s.steps + 1)  # each closed by the next pair's start
+    plain = [marks[i][1] - marks[i][0] for i in timed]
+    ours = [marks[i + 1][0] - marks[i][1] for i in timed]
+    return BATCH * len(plain) / sum(plain), BATCH * len(ours) / sum(ours)
+
+
 def measure(loop: str, images: Tensor, size: int, precision: str, s: Settings) -> float:
     """images/s of one loop: "plain", "ganforge" or "ganforge --compile"."""
     if loop == "plain":
@@ -135,12 +170,17 @@ def measure(loop: str, images: Tensor, size: int, precision: str, s: Settings) -
 
 
 def speed(s: Settings) -> list[dict[str, Any]]:
-    """Both loops at each size and precision, alternately, best of `rounds`."""
+    """Both loops at each size and precision: step by step in turn (CPU), or alternately in
+    rounds of `steps` steps, best of `rounds` (CUDA, whose queue the step-by-step timing would
+    have to drain)."""
     loops = ["plain", "ganforge"] + (["ganforge --compile"] if s.compile else [])
     rows = []
     for size in s.sizes:
         images = load_dataset("mnist", image_size=size).data  # uint8 (N, 1, size, size)
         for precision in s.precisions:
+            if s.device.type == "cpu":
+                rows += interleaved_rows(images, size, precision, loops[1:], s)
+                continue
             best = dict.fromkeys(loops, 0.0)
             for _ in range(s.rounds):
                 for loop in loops:
@@ -149,6 +189,23 @@ def speed(s: Settings) -> list[dict[str, Any]]:
             rows += [{"size": size, "precision": precision, "loop": loop, "images_per_s":
                       round(ips, 1), "ratio_to_plain": round(ips / best["plain"], 3)}
                      for loop, ips in best.items()]
+    return rows
+
+
+def interleaved_rows(images: Tensor, size: int, precision: str, loops: list[str], s: Settings
+                     ) -> list[dict[str, Any]]:
+    """One row per loop, each ganforge loop timed step by step against its own plain loop (the
+    plain row: the one paired with eager ganforge)."""
+    rows: list[dict[str, Any]] = []
+    for loop in loops:
+        plain, ours = time_interleaved(images, size, precision, loop.endswith("--compile"), s)
+        print(f"  {size}px {precision} {loop}: {ours:.1f} images/s, plain {plain:.1f}",
+              flush=True)
+        if not rows:
+            rows.append({"size": size, "precision": precision, "loop": "plain",
+                         "images_per_s": round(plain, 1), "ratio_to_plain": 1.0})
+        rows.append({"size": size, "precision": precision, "loop": loop,
+                     "images_per_s": round(ours, 1), "ratio_to_plain": round(ours / plain, 3)})
     return rows
 
 
@@ -315,8 +372,13 @@ def notes(name: str, s: Settings) -> str:
     if name == "speed":
         return (f"Batch {BATCH}, width {s.width} (ngf = ndf), MNIST resized to each size, "
                 f"{s.threads} torch threads, device {s.device} (--precision {auto_why(s)}); "
-                f"images/s over {s.steps} steps after {s.steps + 1} warm-up steps, best of "
-                f"{s.rounds} alternating rounds. plain: "
+                f"images/s over {s.steps} steps after {s.steps + 1} warm-up steps; "
+                + ("on a CPU the two loops take turns step by step in one process (a shared "
+                   "host's speed drifts by 20 % over minutes: rounds of whole runs read the "
+                   "drift as much as the loops); each --compile row against its own paired "
+                   "plain steps. " if s.device.type == "cpu" else
+                   f"best of {s.rounds} alternating rounds. ")
+                + "plain: "
                 "pytorch/examples' DCGAN loop (benchmarks/plain_dcgan.py); ganforge: `ganforge "
                 "train dcgan` with its defaults (channels-last, fused Adam, values read at the "
                 "log interval, one G forward a step serving D's and G's updates as in the plain "
