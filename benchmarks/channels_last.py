@@ -65,7 +65,8 @@ def steps(size: int, nhwc: bool, projection: bool = False) -> dict[str, Callable
             net(inp).float().square().mean().backward()
         return step
 
-    return {"G": run(g, z), "D": run(d, x)}
+    # G's first layer alone: the noise -> 7x7 (4x4) transposed convolution
+    return {"G": run(g, z), "D": run(d, x), "G[0]": run(g.net[0], z.view(BATCH, LATENT, 1, 1))}
 
 
 def main() -> None:
@@ -77,9 +78,9 @@ def main() -> None:
     rows = []
     for size in (28, 64):
         reps = 20 if size == 28 else 4
-        for net in ("G", "D"):
+        for net in ("G", "D", "G[0]"):
             ways = {"NCHW": steps(size, False)[net], "NHWC": steps(size, True)[net]}
-            if net == "G":  # D has no 1x1-input transposed convolution: trained as NHWC
+            if net != "D":  # D has no 1x1-input transposed convolution: trained as NHWC
                 ways["trainer"] = steps(size, True, projection=True)[net]
             ms = best_ms(ways, reps, args.rounds)
             ms.setdefault("trainer", ms["NHWC"])
@@ -91,13 +92,13 @@ def main() -> None:
             print(rows[-1], flush=True)
     save("channels_last", rows, list(rows[0]), "Channels-last per network: DCGAN G and D, "
          "forward + backward", f"Batch {BATCH}, width {WIDTH}, 1 channel, {threads} torch "
-         f"threads; G from noise (B, {LATENT}), D on an image batch; loss: mean square of the "
-         f"output; best of {args.rounds} rounds ({20} calls at 28 px, 4 at 64 px, the ways "
-         "taking turns round by round) after 2 warm-up calls. nhwc_speedup > 1: channels-last "
-         "is faster for that network. "
-         "trainer: as `ganforge train` runs it (NHWC; G's 1x1-input transposed "
-         "convolution as a matrix product, train/projection.py; D as NHWC); "
-         "trainer_speedup: against NCHW. `python benchmarks/channels_last.py`, run alone.")
+         f"threads; G from noise (B, {LATENT}), D on an image batch; G[0]: G's first layer "
+         f"alone; loss: mean square of the output; best of {args.rounds} rounds (20 calls at "
+         "28 px, 4 at 64 px, the ways taking turns round by round) after 2 warm-up calls. "
+         "nhwc_speedup > 1: channels-last is faster for that network. trainer: as `ganforge "
+         "train` runs it (NHWC; G's 1x1-input transposed convolution as a matrix product, "
+         "train/projection.py; D as NHWC); trainer_speedup: against NCHW. `python "
+         "benchmarks/channels_last.py`, run alone.")
 
 
 if __name__ == "__main__":

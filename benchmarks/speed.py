@@ -380,7 +380,8 @@ def notes(name: str, s: Settings) -> str:
                    f"best of {s.rounds} alternating rounds. ")
                 + "plain: "
                 "pytorch/examples' DCGAN loop (benchmarks/plain_dcgan.py); ganforge: `ganforge "
-                "train dcgan` with its defaults (channels-last, fused Adam, values read at the "
+                "train dcgan` with its defaults (channels-last, G's noise -> 7x7 (4x4) transposed "
+                "convolution as a matrix product, fused Adam, values read at the "
                 "log interval, one G forward a step serving D's and G's updates as in the plain "
                 "loop: --reuse-fake), checkpoints, pictures and monitor checks out of the timed "
                 "steps; --compile rows: torch.compile on top.")
