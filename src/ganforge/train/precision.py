@@ -60,7 +60,7 @@ def cpu_name() -> str:
 
 
 def choose(requested: str, device_type: str, cpu_flags: Iterable[str] = (),
-           cpu_name: str = "", cuda_capability: tuple[int, int] | None = None) -> tuple[str, str]:
+           cpu_model: str = "", cuda_capability: tuple[int, int] | None = None) -> tuple[str, str]:
     """(precision, why) for `requested` on a device: a pure function of the facts given."""
     if requested not in PRECISIONS:
         raise ConfigError(f"unknown --precision value '{requested}'; choose from: "
@@ -78,8 +78,8 @@ def choose(requested: str, device_type: str, cpu_flags: Iterable[str] = (),
     if device_type == "cpu":
         flag = native_bf16_flag(cpu_flags)
         if flag is not None:
-            return "bf16", f"auto: CPU has {flag} ({cpu_name})"
-        return "fp32", f"auto: no native bf16 on this CPU ({cpu_name})"
+            return "bf16", f"auto: CPU has {flag} ({cpu_model})"
+        return "fp32", f"auto: no native bf16 on this CPU ({cpu_model})"
     return "fp32", f"auto: fp32 on {device_type}"
 
 
