@@ -4,6 +4,7 @@ else changed."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 from pathlib import Path
 
@@ -55,6 +56,22 @@ def test_other_inputs_and_layers_keep_the_convolution() -> None:
     assert use_projections(layer) == 0  # already done: not wrapped twice
 
 
+def test_a_deep_copy_computes_with_its_own_weights() -> None:
+    # EMA keeps a deep copy of G: both its product and its convolution must use the copy's
+    torch.manual_seed(0)
+    layer = nn.ConvTranspose2d(6, 4, 3)
+    use_projections(layer)
+    twin = copy.deepcopy(layer)
+    with torch.no_grad():
+        twin.weight.mul_(-2)
+        twin.bias.add_(1)
+    for x in (torch.randn(2, 6, 1, 1), torch.randn(2, 6, 3, 3)):
+        torch.testing.assert_close(twin(x), F.conv_transpose2d(x, twin.weight, twin.bias),
+                                   rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(layer(x), F.conv_transpose2d(x, layer.weight, layer.bias),
+                                   rtol=1e-5, atol=1e-6)
+
+
 def test_the_state_dict_is_unchanged() -> None:
     g = DCGANGenerator(16, 1, 28, 8)
     before = {k: v.clone() for k, v in g.state_dict().items()}
@@ -73,4 +90,4 @@ def test_training_uses_it_and_the_saved_generator_is_plain(tmp_path: Path, tiny:
     run = ganforge.train("dcgan", steps=2, out=tmp_path / "r", quiet=True, **tiny)
     assert counts == [1]  # G's noise -> 7x7 layer, in the training process
     first = run.generator.net[0]  # read back from the run folder: a plain ConvTranspose2d
-    assert isinstance(first, nn.ConvTranspose2d) and not getattr(first, "_projection", False)
+    assert isinstance(first, nn.ConvTranspose2d) and "forward" not in vars(first)

@@ -34,22 +34,21 @@ def project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     return y if bias is None else y + bias.view(1, -1, 1, 1)
 
 
+def _forward(self: nn.ConvTranspose2d, x: Tensor, output_size: list[int] | None = None
+             ) -> Tensor:
+    """The layer's forward: a matrix product on a 1x1 input, else its class's convolution
+    (looked up on the class, so a deep copy, as EMA makes, convolves with its own weights)."""
+    if output_size is None and x.dim() == 4 and x.shape[-2:] == (1, 1):
+        return project(x, self.weight, self.bias)
+    return type(self).forward(self, x, output_size)
+
+
 def use_projections(net: nn.Module) -> int:
     """Compute every eligible transposed convolution of `net` as a matrix product when its input
     is 1x1 (any other input still goes to the convolution), in place. Returns how many."""
     count = 0
     for m in net.modules():
-        if not is_projection(m) or getattr(m, "_projection", False):
-            continue
-        convolve = m.forward
-
-        def forward(self: nn.ConvTranspose2d, x: Tensor, output_size: list[int] | None = None,
-                    convolve: object = convolve) -> Tensor:
-            if output_size is None and x.dim() == 4 and x.shape[-2:] == (1, 1):
-                return project(x, self.weight, self.bias)
-            return convolve(x, output_size)  # type: ignore[operator]
-
-        m.forward = types.MethodType(forward, m)  # type: ignore[method-assign]
-        m._projection = True  # type: ignore[assignment]
-        count += 1
+        if is_projection(m) and "forward" not in vars(m):
+            m.forward = types.MethodType(_forward, m)  # type: ignore[method-assign]
+            count += 1
     return count
