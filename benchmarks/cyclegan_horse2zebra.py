@@ -5,6 +5,7 @@ reconstruction L1, the success curve over training, and the figure. Targets: hor
 success >= 80 %, zebra -> horse >= 60 %.
 
     .venv/bin/python benchmarks/cyclegan_horse2zebra.py [--steps 5000] [--width 64] [--identity 0.5]
+        [--lr-d 2e-4] [--weights last|chosen]
 
 The run goes to benchmarks/runs/cyclegan-h2z-128-w<width>[-id<identity>] (ignored by git;
 resumed when stopped) and keeps its generators every 250 steps for the curve;
@@ -60,6 +61,66 @@ def curve(out: Any) -> list[dict[str, float]]:
     return points
 
 
+def train_curve(out: Any) -> list[dict[str, float]]:
+    """Success both ways of every kept snapshot on the training images (centre-cropped, as the
+    test split is read), cached in the run folder: what a user without test data can choose
+    weights by."""
+    from ganforge.evaluation import TranslationOptions, evaluate_translation
+
+    cache = out / "train_success.json"
+    points = {p["step"]: p for p in (json.loads(cache.read_text()) if cache.is_file() else [])}
+    for step, folder in snapshots(out):
+        if step in points:
+            continue
+        run = load_weights(ganforge.load_run(out), folder)
+        report = evaluate_translation(run, split="train",
+                                      options=TranslationOptions(metrics=("success",)))
+        s = {r.metric: dict(r.values) for r in report.results}
+        points[step] = {"step": step, "train_h2z": 100 * s["success_ab"]["success"],
+                        "train_z2h": 100 * s["success_ba"]["success"]}
+        print(points[step], flush=True)
+        cache.write_text(json.dumps(sorted(points.values(), key=lambda p: p["step"]), indent=1))
+    return sorted(points.values(), key=lambda p: p["step"])
+
+
+def chosen(points: list[dict[str, float]]) -> int:
+    """The snapshot with the highest mean success of the two directions on the training images
+    (the later one on a tie): the rule, fixed before any chosen snapshot was scored on test."""
+    return max(points, key=lambda p: ((p["train_h2z"] + p["train_z2h"]) / 2, p["step"]))["step"]
+
+
+def plot_selection(train: list[dict[str, float]], test: list[dict[str, float]], step: int,
+                   path: Any) -> None:
+    """Horse -> zebra success over the snapshots on the training and the test images, and the
+    chosen snapshot."""
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
+    ax.plot([p["step"] for p in train], [p["train_h2z"] for p in train], "o--",
+            label="h->z, training images")
+    ax.plot([p["step"] for p in test], [p["h2z"] for p in test], "s-", label="h->z, test images")
+    ax.axvline(step, color="k", lw=1, ls=":", label=f"chosen: step {step}")
+    ax.axhline(80, color="C1", ls=":", lw=1)
+    ax.set(xlabel="training step (batch 1)", ylabel="horse -> zebra success (%)",
+           ylim=(0, 100), title="Choosing a snapshot on the training images")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def test_curve(out: Any) -> list[dict[str, float]]:
+    """The committed test curve when it is this run's (its last snapshot scores the same on
+    test again), else the curve computed anew."""
+    path = RESULTS / "cyclegan_horse2zebra_curve.json"
+    committed = json.loads(path.read_text()) if path.is_file() else []
+    kept = snapshots(out)
+    if committed and [p["step"] for p in committed] == [step for step, _ in kept]:
+        run = load_weights(ganforge.load_run(out), kept[-1][1])
+        s = score(run, metrics=("success",))
+        if abs(100 * s["success_ab"]["success"] - committed[-1]["h2z"]) < 1e-9:
+            return list(committed)
+    return curve(out)
+
+
 def plot_curve(points: list[dict[str, float]], path: Any) -> None:
     """Success over steps, with the targets."""
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
@@ -76,15 +137,13 @@ def plot_curve(points: list[dict[str, float]], path: Any) -> None:
     plt.close(fig)
 
 
-def figure(out: Any) -> None:
+def figure(run: Any, path: Any) -> None:
     """Fixed test horses and zebras: real | translated | reconstructed."""
-    run = ganforge.load_run(out)
     test = load_dataset("horse2zebra", split="test", image_size=SIZE)
     batch = test.make_batch(torch.tensor(FIGURE_INDICES), torch.device("cpu"))
     fake_b, fake_a = run.translate(batch.a, "AtoB"), run.translate(batch.b, "BtoA")
     rec_a, rec_b = run.translate(fake_b, "BtoA"), run.translate(fake_a, "AtoB")
-    figure_rows([batch.a, fake_b, rec_a, batch.b, fake_a, rec_b],
-                RESULTS / "cyclegan_horse2zebra_samples.png")
+    figure_rows([batch.a, fake_b, rec_a, batch.b, fake_a, rec_b], path)
 
 
 def ceiling() -> str:
@@ -111,30 +170,45 @@ def main() -> None:
                              "default; the paper added it for painting -> photo, section 5.2)")
     parser.add_argument("--lr-d", type=float, default=LR,
                         help="the discriminators' learning rate (the paper's: 2e-4, as G's)")
+    parser.add_argument("--weights", choices=("last", "chosen"), default="last",
+                        help="score the last weights (and draw the curve and the figure), or "
+                             "the snapshot with the best mean success on the training images")
     args = parser.parse_args()
     suffix = "" if args.identity == 0.5 else f"-id{args.identity:g}"
     suffix += "" if args.lr_d == LR else f"-lrd{args.lr_d:g}"
     out = RUNS / f"cyclegan-h2z-{SIZE}-w{args.width}{suffix}"
     spent = train_or_resume("cyclegan", out, args.steps, width=args.width,
                             lambda_identity=args.identity, lr_d=args.lr_d, **OPTIONS)
-    s = score(ganforge.load_run(out))
     # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
     # before the identity column had the official code's identity weight 0.5
     run_keys = {"steps": args.steps, "width": args.width, "identity": args.identity,
                 "lr_d": args.lr_d}
-    defaults = {"width": 64, "identity": 0.5, "lr_d": LR}
-    row = {**run_keys, "cpu": machine()["cpu"],
+    defaults = {"width": 64, "identity": 0.5, "lr_d": LR, "weights": "last"}
+    facts = training_facts("cyclegan_horse2zebra", spent, run_keys, defaults)
+    run, weights = ganforge.load_run(out), "last"
+    if args.weights == "chosen":
+        train = train_curve(out)
+        step = chosen(train)
+        run, weights = load_weights(run, dict(snapshots(out))[step]), f"step {step}, chosen"
+        plot_selection(train, test_curve(out), step,
+                       RESULTS / "cyclegan_horse2zebra_selection.png")
+        figure(run, RESULTS / "cyclegan_horse2zebra_chosen_samples.png")
+        (RESULTS / "cyclegan_horse2zebra_train_curve.json").write_text(
+            json.dumps({"run": run_keys, "chosen": step, "points": train}, indent=2))
+    s = score(run)
+    row = {**run_keys, "weights": weights, "cpu": machine()["cpu"],
            "h2z_success": 100 * s["success_ab"]["success"],
            "z2h_success": 100 * s["success_ba"]["success"], "fid_h2z": s["fid_ab"]["fid"],
            "fid_z2h": s["fid_ba"]["fid"], "kid_h2z": s["kid_ab"]["kid"],
            "kid_z2h": s["kid_ba"]["kid"], "cycle_l1_horse": s["cycle_a"]["cycle_l1"],
            "cycle_l1_zebra": s["cycle_b"]["cycle_l1"],
-           **training_facts("cyclegan_horse2zebra", spent, run_keys, defaults)}
-    points = curve(out)
-    plot_curve(points, RESULTS / "cyclegan_horse2zebra.png")
-    figure(out)
-    (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
-    kept = earlier_rows("cyclegan_horse2zebra", row, tuple(run_keys), defaults)
+           **facts}
+    if args.weights == "last":
+        points = curve(out)
+        plot_curve(points, RESULTS / "cyclegan_horse2zebra.png")
+        figure(run, RESULTS / "cyclegan_horse2zebra_samples.png")
+        (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
+    kept = earlier_rows("cyclegan_horse2zebra", row, (*run_keys, "weights"), defaults)
     save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
          f"cyclegan preset at {SIZE} px (6 residual blocks, batch 1, LSGAN, lambda 10, "
@@ -142,7 +216,11 @@ def main() -> None:
          "the steps, then linearly decayed to 0) "
          "on the shared training set (400 horses, 400 zebras). Success, FID and KID from the "
          f"committed zebra-classifier ({ceiling()}); cycle L1 on [0, 1] pixels. lr_d: the "
-         "discriminators' learning rate (G's stays 2e-4). "
+         "discriminators' learning rate (G's stays 2e-4). weights: last, or the snapshot "
+         "(kept every 250 steps) with the highest mean success of the two directions on the "
+         "training images (--weights chosen; results/cyclegan_horse2zebra_selection.png, its "
+         "figure results/cyclegan_horse2zebra_chosen_samples.png), chosen without the test "
+         "images. "
          f"Machine: {machine()['cpu']}. Curve: results/cyclegan_horse2zebra.png.")
 
 
