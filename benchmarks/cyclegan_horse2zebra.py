@@ -65,17 +65,13 @@ def train_curve(out: Any) -> list[dict[str, float]]:
     """Success both ways of every kept snapshot on the training images (centre-cropped, as the
     test split is read), cached in the run folder: what a user without test data can choose
     weights by."""
-    from ganforge.evaluation import TranslationOptions, evaluate_translation
-
     cache = out / "train_success.json"
     points = {p["step"]: p for p in (json.loads(cache.read_text()) if cache.is_file() else [])}
+    run = ganforge.load_run(out)
     for step, folder in snapshots(out):
         if step in points:
             continue
-        run = load_weights(ganforge.load_run(out), folder)
-        report = evaluate_translation(run, split="train",
-                                      options=TranslationOptions(metrics=("success",)))
-        s = {r.metric: dict(r.values) for r in report.results}
+        s = score(load_weights(run, folder), split="train", metrics=("success",))
         points[step] = {"step": step, "train_h2z": 100 * s["success_ab"]["success"],
                         "train_z2h": 100 * s["success_ba"]["success"]}
         print(points[step], flush=True)

@@ -89,11 +89,12 @@ def load_weights(run: Any, folder: Path | None) -> Any:
     return run
 
 
-def score(run: Any, n: int | None = None, **options: Any) -> dict[str, dict[str, Any]]:
-    """Every translation metric of `run` on its test split, as {result key: values}."""
+def score(run: Any, n: int | None = None, split: str = "test", **options: Any
+          ) -> dict[str, dict[str, Any]]:
+    """Every translation metric of `run` on its `split`, as {result key: values}."""
     from ganforge.evaluation import TranslationOptions, evaluate_translation
 
-    report = evaluate_translation(run, n=n, options=TranslationOptions(**options))
+    report = evaluate_translation(run, split=split, n=n, options=TranslationOptions(**options))
     return {r.metric: dict(r.values) for r in report.results}
 
 
