@@ -115,14 +115,20 @@ def ganforge_options(s: Settings, precision: str, compiled: bool) -> dict[str, A
             "grid_size": 16, "quiet": True}
 
 
+def timing_folder(size: int, precision: str, compiled: bool) -> Path:
+    """A fresh run folder for one timing of `ganforge train dcgan`."""
+    out = RUNS / "timing" / f"{size}-{precision}-{'compiled' if compiled else 'eager'}"
+    shutil.rmtree(out, ignore_errors=True)
+    return out
+
+
 def time_ganforge(size: int, precision: str, compiled: bool, s: Settings) -> float:
     """images/s of `ganforge train dcgan` over `steps` steps after `steps` + 1 warm-up steps,
     from the step times in its log. With --log-every N the values are read (the device
     synchronised) after steps 1, N + 1 and 2N + 1, so the step after each of those starts on an
     idle device: the time from step N + 2 to step 2N + 2 is N whole steps, on a GPU too."""
     n = s.steps
-    out = RUNS / "timing" / f"{size}-{precision}-{'compiled' if compiled else 'eager'}"
-    shutil.rmtree(out, ignore_errors=True)
+    out = timing_folder(size, precision, compiled)
     ganforge.train("dcgan", image_size=size, steps=2 * n + 2, log_every=n, out=out,
                    **ganforge_options(s, precision, compiled))
     times = {r["step"]: r["time"] for r in RunDir(out).read_log() if "time" in r}
@@ -138,7 +144,6 @@ def time_interleaved(images: Tensor, size: int, precision: str, compiled: bool, 
     pairs are warm-up. CPU only: the device is not synchronised inside ganforge's loop."""
     trainer = importlib.import_module("ganforge.train.trainer").Trainer
     loop, data = PlainDCGAN(size, s.width, precision, s.device), batches(images, 0)
-    plain: list[float] = []
     marks: list[tuple[float, float]] = []  # (plain step start, plain step end)
     original = trainer.train_step
 
@@ -148,11 +153,10 @@ def time_interleaved(images: Tensor, size: int, precision: str, compiled: bool, 
         marks.append((start, time.perf_counter()))
         return original(self, batch)
 
-    out = RUNS / "timing" / f"{size}-{precision}-{'compiled' if compiled else 'eager'}"
-    shutil.rmtree(out, ignore_errors=True)
     trainer.train_step = train_step
     try:
-        ganforge.train("dcgan", image_size=size, steps=2 * s.steps + 2, log_every=10**6, out=out,
+        ganforge.train("dcgan", image_size=size, steps=2 * s.steps + 2, log_every=10**6,
+                       out=timing_folder(size, precision, compiled),
                        **ganforge_options(s, precision, compiled))
     finally:
         trainer.train_step = original
