@@ -3,7 +3,7 @@ generator (noise (B, Z, 1, 1) -> (B, C, k, k)) computed as one, as the DCGAN pap
 it ("a matrix multiplication ... reshaped into a 4-dimensional tensor"). The same function of the
 same parameters: the state dict, the initialisation and spectral norm are untouched; only the
 kernel that computes it changes. On a CPU, oneDNN's transposed convolution takes several times
-longer than the product for this shape (benchmarks/results/speed.md)."""
+longer than the product for this shape (benchmarks/results/channels_last.md, row G[0])."""
 
 from __future__ import annotations
 
