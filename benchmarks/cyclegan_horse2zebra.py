@@ -180,7 +180,7 @@ def main() -> None:
     run_keys = {"steps": args.steps, "width": args.width, "identity": args.identity,
                 "lr_d": args.lr_d}
     defaults = {"width": 64, "identity": 0.5, "lr_d": LR, "weights": "last"}
-    facts = training_facts("cyclegan_horse2zebra", spent, run_keys, defaults)
+    facts = training_facts("cyclegan_horse2zebra", spent, run_keys, defaults, out)
     run, weights = ganforge.load_run(out), "last"
     if args.weights == "chosen":
         train = train_curve(out)

@@ -68,14 +68,22 @@ def earlier_rows(name: str, row: dict[str, Any], keys: tuple[str, ...],
 
 
 def training_facts(name: str, spent: dict[str, float], match: dict[str, Any],
-                   defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+                   defaults: dict[str, Any] | None = None, out: Path | None = None
+                   ) -> dict[str, Any]:
     """wall_s, cpu_s and date of a run's row in results/<name>.json: this call's when it trained
     (`spent`, from `train_or_resume`), else, for a complete run scored again, those of its
-    committed row (the one whose values match `match`)."""
+    committed row (the one whose values match `match`), or, for a run never scored (stopped
+    while scoring), its training time from its log in `out` (cpu_s unknown: empty) and the
+    date of its last step."""
     if not spent["wall_s"]:
         for r in committed_rows(name, defaults):
             if all(r.get(k) == v for k, v in match.items()):
                 return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
+        if out is not None and step_records(out):
+            last = list(step_records(out).values())[-1]
+            day = datetime.datetime.fromtimestamp(last["time"], datetime.timezone.utc).date()
+            return {"wall_s": round(training_time(out)["train_s"]), "cpu_s": "",
+                    "date": day.isoformat()}
     return {**spent, "date": datetime.date.today().isoformat()}
 
 
