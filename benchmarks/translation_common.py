@@ -79,8 +79,9 @@ def training_facts(name: str, spent: dict[str, float], match: dict[str, Any],
         for r in committed_rows(name, defaults):
             if all(r.get(k) == v for k, v in match.items()):
                 return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
-        if out is not None and step_records(out):
-            last = list(step_records(out).values())[-1]
+        records = step_records(out) if out is not None else {}
+        if out is not None and records:
+            last = records[max(records)]
             day = datetime.datetime.fromtimestamp(last["time"], datetime.timezone.utc).date()
             return {"wall_s": round(training_time(out)["train_s"]), "cpu_s": "",
                     "date": day.isoformat()}
