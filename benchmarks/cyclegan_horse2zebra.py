@@ -7,11 +7,15 @@ success >= 80 %, zebra -> horse >= 60 %.
     .venv/bin/python benchmarks/cyclegan_horse2zebra.py [--steps 5000] [--width 64] [--identity 0.5]
         [--lr-d 2e-4] [--weights last|chosen]
 
-The run goes to benchmarks/runs/cyclegan-h2z-128-w<width>[-id<identity>] (ignored by git;
-resumed when stopped) and keeps its generators every 250 steps for the curve;
-results/cyclegan_horse2zebra.{json,md,png} and
-the figure results/cyclegan_horse2zebra_samples.png are committed. The classifier reads real test
-images at 92.3 % (its ceiling: assets/classifiers/classifiers.json).
+The run goes to benchmarks/runs/cyclegan-h2z-128-<run> (ignored by git; resumed when stopped),
+<run> = w<width>[-id<identity>][-lrd<lr_d>] when these differ from the defaults, and keeps its
+generators every 250 steps for the curve. Committed: the table
+results/cyclegan_horse2zebra.{json,md} (one row per run and weights) and each run's own
+files, so a new run replaces none of another's:
+results/cyclegan_horse2zebra_<run>_{curve.json,curve.png,samples.png} (--weights last) and
+results/cyclegan_horse2zebra_<run>_{train_curve.json,selection.png,chosen_samples.png}
+(--weights chosen). The classifier reads real test images at 92.3 % (its ceiling:
+assets/classifiers/classifiers.json).
 """
 
 from __future__ import annotations
@@ -103,10 +107,9 @@ def plot_selection(train: list[dict[str, float]], test: list[dict[str, float]], 
     plt.close(fig)
 
 
-def test_curve(out: Any) -> list[dict[str, float]]:
-    """The committed test curve when it is this run's (its last snapshot scores the same on
-    test again), else the curve computed anew."""
-    path = RESULTS / "cyclegan_horse2zebra_curve.json"
+def test_curve(out: Any, path: Any) -> list[dict[str, float]]:
+    """The run's committed test curve at `path` when it is still this run's (its last snapshot
+    scores the same on test again), else the curve computed anew."""
     committed = json.loads(path.read_text()) if path.is_file() else []
     kept = snapshots(out)
     if committed and [p["step"] for p in committed] == [step for step, _ in kept]:
@@ -173,6 +176,7 @@ def main() -> None:
     suffix = "" if args.identity == 0.5 else f"-id{args.identity:g}"
     suffix += "" if args.lr_d == LR else f"-lrd{args.lr_d:g}"
     out = RUNS / f"cyclegan-h2z-{SIZE}-w{args.width}{suffix}"
+    files = f"cyclegan_horse2zebra_w{args.width}{suffix}_"  # this run's curves and figures
     spent = train_or_resume("cyclegan", out, args.steps, width=args.width,
                             lambda_identity=args.identity, lr_d=args.lr_d, **OPTIONS)
     # a row from before the width and cpu columns was the paper's width 64 on the Xeon, one from
@@ -186,10 +190,10 @@ def main() -> None:
         train = train_curve(out)
         step = chosen(train)
         run, weights = load_weights(run, dict(snapshots(out))[step]), f"step {step}, chosen"
-        plot_selection(train, test_curve(out), step,
-                       RESULTS / "cyclegan_horse2zebra_selection.png")
-        figure(run, RESULTS / "cyclegan_horse2zebra_chosen_samples.png")
-        (RESULTS / "cyclegan_horse2zebra_train_curve.json").write_text(
+        plot_selection(train, test_curve(out, RESULTS / f"{files}curve.json"), step,
+                       RESULTS / f"{files}selection.png")
+        figure(run, RESULTS / f"{files}chosen_samples.png")
+        (RESULTS / f"{files}train_curve.json").write_text(
             json.dumps({"run": run_keys, "chosen": step, "points": train}, indent=2))
     s = score(run)
     row = {**run_keys, "weights": weights, "cpu": machine()["cpu"],
@@ -201,9 +205,9 @@ def main() -> None:
            **facts}
     if args.weights == "last":
         points = curve(out)
-        plot_curve(points, RESULTS / "cyclegan_horse2zebra.png")
-        figure(run, RESULTS / "cyclegan_horse2zebra_samples.png")
-        (RESULTS / "cyclegan_horse2zebra_curve.json").write_text(json.dumps(points, indent=2))
+        plot_curve(points, RESULTS / f"{files}curve.png")
+        figure(run, RESULTS / f"{files}samples.png")
+        (RESULTS / f"{files}curve.json").write_text(json.dumps(points, indent=2))
     kept = earlier_rows("cyclegan_horse2zebra", row, (*run_keys, "weights"), defaults)
     save("cyclegan_horse2zebra", kept + [row], list(row),
          f"CycleGAN on horse2zebra, {SIZE} px, 120 test horses and 140 test zebras",
@@ -214,10 +218,10 @@ def main() -> None:
          f"committed zebra-classifier ({ceiling()}); cycle L1 on [0, 1] pixels. lr_d: the "
          "discriminators' learning rate (G's stays 2e-4). weights: last, or the snapshot "
          "(kept every 250 steps) with the highest mean success of the two directions on the "
-         "training images (--weights chosen; results/cyclegan_horse2zebra_selection.png, its "
-         "figure results/cyclegan_horse2zebra_chosen_samples.png), chosen without the test "
-         "images. "
-         f"Machine: {machine()['cpu']}. Curve: results/cyclegan_horse2zebra.png.")
+         "training images (--weights chosen), chosen without the test images. Each run's "
+         "success curve, figure and choice: results/cyclegan_horse2zebra_<run>_*, <run> = "
+         "w<width>[-id<identity>][-lrd<lr_d>] where these differ from 64, 0.5, 2e-4. "
+         f"Machine: {machine()['cpu']}.")
 
 
 if __name__ == "__main__":
