@@ -13,7 +13,8 @@ quality classifier-feature FID (the committed MNIST classifier) of `dcgan` after
         fp32 and bf16, three seeds each: bf16 should lie within the fp32 seeds' range.
 ttq     time to quality: wall minutes for the default `dcgan` at its best settings, and for the
         plain loop, to reach MNIST classifier-FID --target, scored on snapshots every --every
-        steps (scoring time not counted).
+        steps (scoring time not counted); the easier --also targets from the same curves, and
+        the curves in results/speed_ttq.png.
 
 Each section's rows replace only that section in results/speed.{json,md} (machine and date per
 section); finished runs under benchmarks/runs/speed/ are reused, so an interrupted run continues.
@@ -65,6 +66,7 @@ class Settings:
     every: int
     chunk: int
     max_steps: int
+    also: tuple[float, ...]
     device: torch.device
     threads: int
     out: str
@@ -78,11 +80,11 @@ def settings(args: argparse.Namespace) -> Settings:
     threads = set_threads(args.threads)
     if args.quick:
         return Settings((28,), precisions, 8, 3, 1, False, 3, (0,), 200, 1000, args.target,
-                        2, 4, 4, device, threads, args.out or "speed_quick")
+                        2, 4, 4, tuple(args.also), device, threads, args.out or "speed_quick")
     return Settings(tuple(args.sizes), precisions, 64, args.steps, args.rounds,
                     not args.no_compile, args.quality_steps, (0, 1, 2), 10_000, 10_000,
-                    args.target, args.every, args.chunk, args.max_steps, device, threads,
-                    args.out or "speed")
+                    args.target, args.every, args.chunk, args.max_steps, tuple(args.also),
+                    device, threads, args.out or "speed")
 
 
 # ----- speed ----------------------------------------------------------------------------------
@@ -258,6 +260,12 @@ def quality(s: Settings) -> list[dict[str, Any]]:
 
 
 # ----- time to quality ------------------------------------------------------------------------
+def ttq_folder(s: Settings) -> Path:
+    """The measurement's state and runs: its own per results name, so --quick never touches
+    (or restarts) the full measurement."""
+    return RUNS / ("ttq" if s.out == "speed" else f"ttq-{s.out}")
+
+
 def first_reaching(fids: dict[int, float], target: float) -> int | None:
     """The first scored step whose FID is at most `target`."""
     return next((step for step in sorted(fids) if fids[step] <= target), None)
@@ -269,7 +277,7 @@ def ttq_ganforge(s: Settings, judge: Judge, st: dict[str, Any], save: Callable[[
     wall time: the earlier chunks' times (start to last step) plus its time in its chunk."""
     from ganforge.train.session import resume
 
-    out = RUNS / "ttq" / "ganforge"
+    out = ttq_folder(s) / "ganforge"
     while first_reaching(_fids(st), s.target) is None and st["done"] < s.max_steps:
         target, t0 = min(st["done"] + s.chunk, s.max_steps), time.time()
         if st["done"] == 0:
@@ -294,7 +302,7 @@ def ttq_plain(s: Settings, judge: Judge, st: dict[str, Any], save: Callable[[], 
               ) -> None:
     """The plain loop in chunks of `chunk` steps (its state saved between them), G scored
     every `every` steps."""
-    path = RUNS / "ttq" / "plain.pt"
+    path = ttq_folder(s) / "plain.pt"
     images = load_dataset("mnist").data
     while first_reaching(_fids(st), s.target) is None and st["done"] < s.max_steps:
         t0 = time.time()
@@ -326,8 +334,9 @@ def _fids(st: dict[str, Any]) -> dict[int, float]:
 
 def ttq(s: Settings) -> list[dict[str, Any]]:
     """Wall minutes to FID `target` for ganforge's dcgan and the plain loop (state kept in
-    runs/speed/ttq/state.json, so an interrupted measurement continues)."""
-    path = RUNS / "ttq" / "state.json"
+    runs/speed/ttq/state.json, so an interrupted measurement continues; runs/speed/ttq-<out>/
+    for another results name)."""
+    path = ttq_folder(s) / "state.json"
     key = [s.target, s.every, s.chunk, s.width, str(s.device)]
     state = json.loads(path.read_text()) if path.is_file() else {}
     if state.get("settings") != key:
@@ -342,15 +351,40 @@ def ttq(s: Settings) -> list[dict[str, Any]]:
     judge = Judge(s)
     ttq_ganforge(s, judge, state["ganforge"], save)
     ttq_plain(s, judge, state["plain"], save)
+    plot_ttq(state, s.target, RESULTS / f"{s.out}_ttq.png")
     rows = []
-    for name in ("ganforge", "plain"):
-        st = state[name]
-        step = first_reaching(_fids(st), s.target)
-        rows.append({"loop": name, "target_fid": s.target, "steps": step,
-                     "wall_min": round(st["wall"][str(step)] / 60, 2) if step else None,
-                     "best_fid": min(st["fids"].values()), "steps_trained": st["done"]})
-        print(f"  {name}: {rows[-1]}", flush=True)
+    # the asked target first; easier ones from the same curves, for loops that miss it
+    for target in (s.target, *sorted((t for t in s.also if t > s.target), reverse=True)):
+        for name in ("ganforge", "plain"):
+            st = state[name]
+            step = first_reaching(_fids(st), target)
+            rows.append({"loop": name, "target_fid": target, "steps": step,
+                         "wall_min": round(st["wall"][str(step)] / 60, 2) if step else None,
+                         "best_fid": min(st["fids"].values()), "steps_trained": st["done"]})
+            print(f"  {name}: {rows[-1]}", flush=True)
     return rows
+
+
+def plot_ttq(state: dict[str, Any], target: float, path: Path) -> None:
+    """FID against wall minutes of training for both loops, and the target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=110)
+    for name, mark in (("ganforge", "o-"), ("plain", "s-")):
+        points = sorted(_fids(state[name]).items())
+        ax.plot([state[name]["wall"][str(k)] / 60 for k, _ in points], [v for _, v in points],
+                mark, ms=3, label=f"{name} (every {state['settings'][1]} steps)")
+    ax.axhline(target, color="k", ls=":", lw=1, label=f"target FID {target:g}")
+    ax.set(xlabel="wall minutes of training", ylabel="classifier-feature FID (log)",
+           yscale="log", title="Time to quality: default dcgan on MNIST, CPU")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
 
 
 # ----- results ----------------------------------------------------------------------------------
@@ -395,7 +429,9 @@ def notes(name: str, s: Settings) -> str:
                 "images in the committed mnist-classifier's features.")
     return (f"Default `dcgan` (width {s.width}) and the plain loop in fp32, scored every "
             f"{s.every} steps ({s.n_fake} samples), trained in chunks of {s.chunk} steps up to "
-            f"{s.max_steps}; wall time of training only (start-up included, scoring not).")
+            f"{s.max_steps}; wall time of training only (start-up included, scoring not). "
+            f"Rows past the first pair: easier targets (--also) read from the same curves. "
+            f"Curves: results/{s.out}_ttq.png.")
 
 
 def write(out: str, name: str, rows: list[dict[str, Any]], s: Settings) -> None:
@@ -438,6 +474,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--chunk", type=int, default=1000)
     parser.add_argument("--max-steps", type=int, default=20_000)
+    parser.add_argument("--also", type=float, nargs="*", default=[100.0, 50.0],
+                        help="easier FID targets read from the same curves (ttq)")
     parser.add_argument("--out", default="", help="results name (default speed, speed_quick)")
     args = parser.parse_args()
     s = settings(args)
