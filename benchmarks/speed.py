@@ -474,7 +474,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--chunk", type=int, default=1000)
     parser.add_argument("--max-steps", type=int, default=20_000)
-    parser.add_argument("--also", type=float, nargs="*", default=[100.0, 50.0],
+    parser.add_argument("--also", type=float, nargs="*", default=[150.0, 100.0],
                         help="easier FID targets read from the same curves (ttq)")
     parser.add_argument("--out", default="", help="results name (default speed, speed_quick)")
     args = parser.parse_args()
