@@ -187,7 +187,7 @@ def main() -> None:
     row = {"steps": args.steps, "width": args.width, **successes(s),
            "reconstruction_l1": s["reconstruction"]["reconstruction_l1"],
            "fid": s["fid"]["fid"], "kid": s["kid"]["kid"], "classifier": judge()["sha256"][:8],
-           "train_s": round(training_time(out)["train_s"]), "cpu": machine()["cpu"],
+           "train_s": round(training_time(step_records(out))["train_s"]), "cpu": machine()["cpu"],
            "date": datetime.date.today().isoformat()}
     figure(run, args.name)
     plot_losses(out, RESULTS / f"{args.name}_losses.png")

@@ -80,10 +80,10 @@ def training_facts(name: str, spent: dict[str, float], match: dict[str, Any],
             if all(r.get(k) == v for k, v in match.items()):
                 return {k: r[k] for k in ("wall_s", "cpu_s", "date") if k in r}
         records = step_records(out) if out is not None else {}
-        if out is not None and records:
+        if records:
             last = records[max(records)]
             day = datetime.datetime.fromtimestamp(last["time"], datetime.timezone.utc).date()
-            return {"wall_s": round(training_time(out)["train_s"]), "cpu_s": "",
+            return {"wall_s": round(training_time(records)["train_s"]), "cpu_s": "",
                     "date": day.isoformat()}
     return {**spent, "date": datetime.date.today().isoformat()}
 
@@ -121,11 +121,12 @@ def step_records(out: Path) -> dict[int, dict[str, Any]]:
     return dict(sorted(records.items()))
 
 
-def training_time(out: Path) -> dict[str, float]:
+def training_time(records: dict[int, dict[str, Any]]) -> dict[str, float]:
     """Steps done and the run's own training time in seconds, from the `time` of its log's step
-    records: the sum of the gaps between consecutive records, where a gap over ten times the
-    median (a stop and a resume, or scoring between two calls) counts as one median step."""
-    stamps = [(step, r["time"]) for step, r in step_records(out).items() if "time" in r]
+    records (`step_records`): the sum of the gaps between consecutive records, where a gap over
+    ten times the median (a stop and a resume, or scoring between two calls) counts as one
+    median step."""
+    stamps = [(step, r["time"]) for step, r in records.items() if "time" in r]
     gaps = [b[1] - a[1] for a, b in zip(stamps, stamps[1:], strict=False)]
     if not gaps:
         return {"steps": stamps[-1][0] if stamps else 0, "train_s": 0.0}
