@@ -4,13 +4,17 @@ preset's bitwise resume, with it on, is tests/test_precision.py's.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
+import ganforge
 from ganforge.api import make_config
 from ganforge.data.batch import Batch
 from ganforge.data.spec import DataSpec
 from ganforge.errors import ConfigError
+from ganforge.train.trainer import Trainer
 from ganforge.variants.unconditional import Unconditional
 
 SPEC = DataSpec("image", (1, 28, 28), 10)
@@ -75,3 +79,27 @@ def test_reuse_fake_needs_one_critic_step() -> None:
     with pytest.raises(ConfigError, match="--reuse-fake needs --n-critic 1"):
         _variant("wgan-gp", reuse_fake=True)
 
+
+
+
+@pytest.mark.parametrize(("reuse", "per_step"), [(True, 1), (False, 2)])
+def test_the_trainer_draws_one_fake_batch_a_step(reuse: bool, per_step: int, tmp_path: Path,
+                                                 tiny: dict, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    """Through the trainer, which freezes G's parameters in D's phase: the fakes D's phase
+    draws must still carry G's graph, or G's phase draws a second batch."""
+    forwards: list[int] = []
+    original = Trainer.train_step
+
+    def counted(self: Trainer, batch: Batch) -> dict:
+        calls: list[int] = []
+        hook = self.variant.generator.register_forward_hook(lambda *_: calls.append(1))
+        try:
+            return original(self, batch)
+        finally:
+            hook.remove()
+            forwards.append(len(calls))
+
+    monkeypatch.setattr(Trainer, "train_step", counted)
+    ganforge.train("dcgan", steps=3, out=tmp_path / "run", quiet=True, reuse_fake=reuse, **tiny)
+    assert forwards == [per_step] * 3

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -143,6 +144,22 @@ class Variant(nn.Module, ABC):
 def main_net(nets: Nets) -> nn.Module:
     """The exported "generator", or the first export of a variant with several."""
     return nets.get("generator") or next(iter(nets.values()))
+
+
+@contextmanager
+def differentiable(net: nn.Module, on: bool = True) -> Iterator[None]:
+    """Inside, `net`'s parameters require gradients (when `on`), whatever they did before
+    (restored after): a graph through `net` is recorded even in another group's phase, whose
+    parameters the trainer freezes (the fakes a D phase draws for the G phase to reuse)."""
+    params = list(net.parameters()) if on else []
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(True)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
 
 
 def in_mode(net: nn.Module, training: bool, fn: Callable[[], Tensor]) -> Tensor:

@@ -17,7 +17,7 @@ from ganforge.nets.build import build_discriminator, build_generator
 from ganforge.options import opt
 from ganforge.tricks.bundle import Tricks, finish_generator
 from ganforge.tricks.pack import pack
-from ganforge.variants.base import SingleCriticVariant, Terms, register_variant
+from ganforge.variants.base import SingleCriticVariant, Terms, differentiable, register_variant
 
 
 @dataclass
@@ -72,7 +72,9 @@ class Unconditional(SingleCriticVariant):
         return super().critic(pack(x.repeat_interleave(m, 0), m) if m > 1 else x)
 
     def discriminator_loss(self, batch: Batch) -> Terms:
-        with torch.set_grad_enabled(self.opts.reuse_fake and torch.is_grad_enabled()):
+        keep = self.opts.reuse_fake and torch.is_grad_enabled()
+        # G's graph is kept for its phase: recorded although the trainer froze G's parameters
+        with torch.set_grad_enabled(keep), differentiable(self.generator, keep):
             fake = self.generate(self.noise(batch.size))
         if fake.requires_grad:
             self._fake, self._fake_step = fake, self.step
