@@ -309,8 +309,8 @@ def ttq_plain(s: Settings, judge: Judge, st: dict[str, Any], save: Callable[[], 
     """The plain loop one more chunk of `chunk` steps (its state saved between them), G scored
     every `every` steps."""
     path = ttq_folder(s) / "plain.pt"
-    images = load_dataset("mnist").data
     if unfinished(st, s):
+        images = load_dataset("mnist").data
         t0 = time.time()
         loop = PlainDCGAN(28, s.width, "fp32", s.device)
         if st["done"]:
