@@ -80,8 +80,6 @@ def test_reuse_fake_needs_one_critic_step() -> None:
         _variant("wgan-gp", reuse_fake=True)
 
 
-
-
 @pytest.mark.parametrize(("reuse", "per_step"), [(True, 1), (False, 2)])
 def test_the_trainer_draws_one_fake_batch_a_step(reuse: bool, per_step: int, tmp_path: Path,
                                                  tiny: dict, monkeypatch: pytest.MonkeyPatch
